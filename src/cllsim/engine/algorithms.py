@@ -1,0 +1,110 @@
+"""Algorithms: small frozen dataclasses holding only their own tuning options (STYLE §2).
+
+Capabilities are class attributes, checked before a run starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from cllsim.errors import AlgorithmError
+
+__all__ = ["ALGORITHMS", "Algorithm", "ExactSSA", "KendallLeap"]
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """Base of all engine algorithms."""
+
+    exact: ClassVar[bool]
+    supports_time_varying_rates: ClassVar[bool]
+    supports_large_counts: ClassVar[bool]
+
+    def options(self) -> dict[str, object]:
+        """The tuning options, for provenance."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class KendallLeap(Algorithm):
+    """Exact whole-clone leaps, with exact event-by-event simulation where counts are small.
+
+    The default algorithm.  Use it for everything: 1 cell to 1e15 cells, constant or
+    time-varying rates, dosing events, stop conditions.
+
+    Each step (at most ``max_step_days``, and cut at every record time, event and rate knot),
+    a type with at least ``exact_below`` cells is leapt across the step in one draw from the
+    exact law of the linear birth–death process with time-varying rates (Kendall 1948):
+    ``K ~ Binomial(N0, 1 - alpha)`` surviving lineages, ``N = K + NegBinomial(K, 1 - beta)``.
+    Its moves and spawns leave as Poisson arrivals whose intensity follows the population
+    (a geometric bridge between the leap's end points).  Up to ``max_exact_arrivals``
+    arrivals per edge and step are followed exactly from one cell, at their own arrival time,
+    by the event-by-event simulation that also simulates every type with fewer than
+    ``exact_below`` cells (direct method, thinning for time-varying rates).  Larger flows
+    (migration between large compartments) arrive as one batch at the intensity-weighted mean
+    time and are leapt from there: this is the one approximation, of order ``max_step_days``
+    in flows that cycle between large types within a step; ``tests/engine/test_leap_bias.py``
+    measures it against the exact mean.
+
+    A stop at a total count is exact: steps shrink so that the total cannot reach the limit
+    within a step (8 standard deviations of margin) and the last part is simulated event by
+    event once the remaining margin is within ``exact_below`` cells' worth of events.
+
+    References
+    ----------
+    Kendall DG (1948) On the generalized "birth-and-death" process. Ann Math Stat 19:1-15,
+    doi:10.1214/aoms/1177730285.
+    """
+
+    exact: ClassVar[bool] = True
+    supports_time_varying_rates: ClassVar[bool] = True
+    supports_large_counts: ClassVar[bool] = True
+
+    max_step_days: float = 1.0
+    exact_below: int = 1000
+    max_exact_arrivals: int = 16
+
+    def __post_init__(self) -> None:
+        if not self.max_step_days > 0:
+            raise AlgorithmError(
+                f"KendallLeap: max_step_days must be > 0 days, got {self.max_step_days!r}"
+            )
+        if not 1 <= self.exact_below <= 10**7:
+            raise AlgorithmError(
+                f"KendallLeap: exact_below must be in 1..1e7 cells, got {self.exact_below!r}"
+            )
+        if not 0 <= self.max_exact_arrivals <= 10**6:
+            raise AlgorithmError(
+                f"KendallLeap: max_exact_arrivals must be in 0..1e6, got {self.max_exact_arrivals!r}"
+            )
+
+
+@dataclass(frozen=True)
+class ExactSSA(Algorithm):
+    """Gillespie's direct method, event by event; the independent reference.
+
+    Slow and plainly correct: every birth, death, move, spawn and inflow is one event; a
+    time-varying rate is handled by thinning (Lewis & Shedler 1979) against its maximum over
+    the current rate segment, which is exact.  Use it only for small networks (it makes about
+    ``(N - 1)(b + d)/(b - d)`` events to grow a clone to ``N`` cells) and to verify
+    :class:`KendallLeap`.  ``max_events`` guards against runaway runs.
+
+    References
+    ----------
+    Gillespie DT (1977) Exact stochastic simulation of coupled chemical reactions.
+    J Phys Chem 81:2340-2361, doi:10.1021/j100540a008.
+    """
+
+    exact: ClassVar[bool] = True
+    supports_time_varying_rates: ClassVar[bool] = True
+    supports_large_counts: ClassVar[bool] = False
+
+    max_events: int = 10**9
+
+    def __post_init__(self) -> None:
+        if not self.max_events >= 1:
+            raise AlgorithmError(f"ExactSSA: max_events must be >= 1, got {self.max_events!r}")
+
+
+ALGORITHMS: tuple[Algorithm, ...] = (KendallLeap(), ExactSSA())

@@ -1,0 +1,295 @@
+"""Orchestration: check the problem, build the step grid, run blocks of runs, gather.
+
+Loops over blocks of runs, never over cells; the kernels in ``leap.py`` and ``reference.py``
+do the simulation.  Runs are simulated in blocks of :data:`BLOCK_RUNS`; block *k* draws from
+the *k*-th child of the root ``SeedSequence`` whatever the number of workers, so the same
+seed gives the same numbers with 1 or 64 workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from cllsim.engine.algorithms import Algorithm, ExactSSA, KendallLeap
+from cllsim.engine.network import ACTION_CODES, MAX_COUNT, CountEvent, Network, StopCondition
+from cllsim.engine.result import NetworkResult, Status
+from cllsim.errors import AlgorithmError, SpecError
+from cllsim.seeding import RngLike, child_generator, root_sequence, seed_provenance
+
+__all__ = ["BLOCK_RUNS", "simulate_network"]
+
+#: Runs per random stream.  Fixed (never derived from the number of workers) so that results
+#: depend only on the seed.
+BLOCK_RUNS = 256
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything a kernel needs, as arrays (picklable for worker processes)."""
+
+    tables: tuple[NDArray, ...]
+    x0: NDArray[np.int64]
+    grid: NDArray[np.float64]
+    record_at: NDArray[np.int64]  # grid index -> record row, or -1
+    ev_ptr: NDArray[np.int64]  # events at grid point g: ev_ptr[g]:ev_ptr[g+1]
+    ev_type: NDArray[np.int64]
+    ev_action: NDArray[np.int64]
+    ev_value: NDArray[np.float64]
+    stop_total: int  # 0: no total limit
+    stop_mask: NDArray[np.bool_]
+    stop_extinct: bool
+    n_records: int
+
+
+def _pack(net: Network) -> tuple[NDArray, ...]:
+    return (
+        net.knots_days,
+        net.birth,
+        net.death,
+        np.ascontiguousarray(net.move_edges[:, 0]),
+        np.ascontiguousarray(net.move_edges[:, 1]),
+        net.move_rate,
+        np.ascontiguousarray(net.spawn_edges[:, 0]),
+        np.ascontiguousarray(net.spawn_edges[:, 1]),
+        net.spawn_rate,
+        net.inflow,
+        net.inflow_size,
+    )
+
+
+def _plan(
+    net: Network,
+    times: NDArray[np.float64],
+    events: Sequence[CountEvent],
+    stop: StopCondition | None,
+    max_step: float | None,
+) -> _Plan:
+    t_end = float(times[-1])
+    points = [np.array([0.0]), times, net.knots_days[(net.knots_days > 0) & (net.knots_days < t_end)]]
+    ev_times = np.array([e.time_days for e in events], dtype=np.float64)
+    points.append(ev_times[ev_times <= t_end])
+    grid = np.unique(np.concatenate(points))
+    if max_step is not None:
+        pieces = [grid[:1]]
+        for a, b in zip(grid[:-1], grid[1:], strict=True):
+            k = int(np.ceil((b - a) / max_step - 1e-9))
+            pieces.append(np.linspace(a, b, k + 1)[1:] if k > 1 else np.array([b]))
+        grid = np.concatenate(pieces)
+    record_at = np.full(grid.size, -1, dtype=np.int64)
+    record_at[np.searchsorted(grid, times)] = np.arange(times.size)
+
+    order = sorted(range(len(events)), key=lambda k: events[k].time_days)  # stable: file order
+    kept = [events[k] for k in order if events[k].time_days <= t_end]
+    ev_grid = np.searchsorted(grid, [e.time_days for e in kept]).astype(np.int64)
+    ev_ptr = np.zeros(grid.size + 1, dtype=np.int64)
+    np.add.at(ev_ptr, ev_grid + 1, 1)
+    ev_ptr = np.cumsum(ev_ptr)
+    ev_type = np.array(
+        [net.type_index(e.type) if isinstance(e.type, str) else int(e.type) for e in kept],
+        dtype=np.int64,
+    )
+    for e, i in zip(kept, ev_type, strict=True):
+        if not 0 <= i < net.n_types:
+            raise SpecError(f"CountEvent at day {e.time_days}: type index {i} is outside 0..{net.n_types - 1}")
+    return _Plan(
+        tables=_pack(net),
+        x0=np.array(net.initial, dtype=np.int64),
+        grid=grid,
+        record_at=record_at,
+        ev_ptr=ev_ptr,
+        ev_type=ev_type,
+        ev_action=np.array([ACTION_CODES[e.action] for e in kept], dtype=np.int64),
+        ev_value=np.array([e.value for e in kept], dtype=np.float64),
+        stop_total=int(stop.total_at_least or 0) if stop else 0,
+        stop_mask=stop.mask(net) if stop else np.ones(net.n_types, dtype=bool),
+        stop_extinct=bool(stop.on_extinction) if stop else True,
+        n_records=int(times.size),
+    )
+
+
+def _run_block(
+    plan: _Plan, algorithm: Algorithm, root: np.random.SeedSequence, block: int, n_runs: int
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    from cllsim.engine import leap, reference  # numba compilation happens on first use
+
+    rng = child_generator(root, block)
+    n = plan.x0.size
+    counts = np.zeros((n_runs, plan.n_records, n), dtype=np.int64)
+    status = np.zeros(n_runs, dtype=np.int8)
+    stop_time = np.full(n_runs, np.nan)
+    stop_counts = np.zeros((n_runs, n), dtype=np.int64)
+    common = (
+        rng,
+        *plan.tables,
+        plan.x0,
+        plan.grid,
+        plan.record_at,
+        plan.ev_ptr,
+        plan.ev_type,
+        plan.ev_action,
+        plan.ev_value,
+        plan.stop_total,
+        plan.stop_mask,
+        plan.stop_extinct,
+    )
+    outs = (counts, status, stop_time, stop_counts)
+    if isinstance(algorithm, KendallLeap):
+        leap.run_block(
+            *common,
+            float(algorithm.max_step_days),
+            int(algorithm.exact_below),
+            int(algorithm.max_exact_arrivals),
+            *outs,
+        )
+    elif isinstance(algorithm, ExactSSA):
+        reference.run_block(*common, int(algorithm.max_events), *outs)
+    else:  # pragma: no cover - guarded in simulate_network
+        raise AlgorithmError(f"unknown algorithm {algorithm!r}")
+    return outs
+
+
+def _check(net: Network, algorithm: Algorithm) -> None:
+    if not isinstance(algorithm, KendallLeap | ExactSSA):
+        raise AlgorithmError(
+            f"algorithm must be one of KendallLeap(), ExactSSA(); got {algorithm!r}"
+        )
+    if net.knots_days.size > 1 and not algorithm.supports_time_varying_rates:
+        raise AlgorithmError(f"{type(algorithm).__name__} does not support time-varying rates")
+    if not algorithm.supports_large_counts and int(net.initial.sum()) > 10**7:
+        raise AlgorithmError(
+            f"{type(algorithm).__name__} simulates every event and is meant for small networks; "
+            f"the initial total is {int(net.initial.sum()):,} cells. Use KendallLeap()."
+        )
+
+
+def simulate_network(
+    network: Network,
+    *,
+    times_days: ArrayLike,
+    n_runs: int = 1,
+    events: Sequence[CountEvent] = (),
+    stop: StopCondition | None = None,
+    algorithm: Algorithm | None = None,
+    rng: RngLike = None,
+    workers: int = 1,
+    progress: bool = False,
+) -> NetworkResult:
+    """Simulate ``n_runs`` independent runs of ``network`` and record counts at ``times_days``.
+
+    Parameters
+    ----------
+    network : Network
+        The branching process; its ``initial`` counts hold at time 0.
+    times_days : float64[n_times]
+        Increasing record times in days, >= 0.  The run ends at the last one.
+    n_runs : int
+        Independent runs, >= 1.
+    events : sequence of CountEvent
+        Count changes at set times, applied before recording at that time; events at the same
+        time are applied in the order given.
+    stop : StopCondition or None
+        Early stop; by default a run stops when extinct (all 0, no inflow).
+    algorithm : Algorithm
+        :class:`KendallLeap` (default) or :class:`ExactSSA`.
+    rng : int, SeedSequence, Generator or None
+        Seed; None draws fresh entropy, recorded in ``provenance`` for replay.
+    workers : int
+        Worker processes (>= 1).  Results do not depend on it.
+    progress : bool
+        Show a progress bar over blocks of runs.
+
+    Returns
+    -------
+    NetworkResult
+
+    Raises
+    ------
+    SpecError, AlgorithmError
+        Naming the bad argument and what is allowed.
+    """
+    from cllsim import __version__
+
+    algorithm = KendallLeap() if algorithm is None else algorithm
+    _check(network, algorithm)
+    times = np.atleast_1d(np.asarray(times_days, dtype=np.float64))
+    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or times[0] < 0:
+        raise SpecError(f"times_days must be finite times >= 0 in days, got {times!r}")
+    if np.any(np.diff(times) <= 0):
+        raise SpecError("times_days must be strictly increasing")
+    if not isinstance(n_runs, int | np.integer) or n_runs < 1:
+        raise SpecError(f"n_runs must be a whole number >= 1, got {n_runs!r}")
+    if not isinstance(workers, int | np.integer) or workers < 1:
+        raise SpecError(f"workers must be a whole number >= 1, got {workers!r}")
+    if int(network.initial.sum()) > MAX_COUNT:
+        raise SpecError("Network: the initial total exceeds 2**62 cells")
+    stop = stop if stop is not None else StopCondition()
+
+    max_step = algorithm.max_step_days if isinstance(algorithm, KendallLeap) else None
+    plan = _plan(network, times, list(events), stop, max_step)
+    root = root_sequence(rng)
+    blocks = [(b, min(BLOCK_RUNS, n_runs - b * BLOCK_RUNS)) for b in range(-(-n_runs // BLOCK_RUNS))]
+
+    parts: list[tuple[NDArray, ...]] = []
+    bar = _progress(progress, len(blocks))
+    if workers == 1 or len(blocks) == 1:
+        for b, k in blocks:
+            parts.append(_run_block(plan, algorithm, root, b, k))
+            bar.advance()
+    else:
+        with ProcessPoolExecutor(max_workers=int(workers)) as pool:
+            futures = [pool.submit(_run_block, plan, algorithm, root, b, k) for b, k in blocks]
+            for f in futures:
+                parts.append(f.result())
+                bar.advance()
+    bar.close()
+
+    counts, status, stop_time, stop_counts = (np.concatenate(p) for p in zip(*parts, strict=True))
+    provenance: dict[str, Any] = {
+        "cllsim_version": __version__,
+        "algorithm": type(algorithm).__name__,
+        "algorithm_options": algorithm.options(),
+        "seed": seed_provenance(root),
+        "block_runs": BLOCK_RUNS,
+        "n_runs": int(n_runs),
+    }
+    return NetworkResult(
+        times_days=times,
+        types=network.types,
+        counts=counts,
+        status=status,
+        stop_time_days=stop_time,
+        stop_counts=stop_counts,
+        provenance=provenance,
+    )
+
+
+class _progress:
+    """A rich progress bar over blocks, or nothing."""
+
+    def __init__(self, show: bool, total: int) -> None:
+        self._bar = None
+        if show:
+            from rich.progress import Progress
+
+            self._bar = Progress()
+            self._bar.start()
+            self._task = self._bar.add_task("simulating runs", total=total)
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def status_names(status: NDArray[np.int8]) -> list[str]:
+    """Names of :class:`Status` codes (for tables and messages)."""
+    return [Status(int(s)).name for s in status]
