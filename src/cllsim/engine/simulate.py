@@ -116,8 +116,6 @@ def _plan(
 def _run_block(
     plan: _Plan, algorithm: Algorithm, root: np.random.SeedSequence, block: int, n_runs: int
 ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
-    from cllsim.engine import leap, reference  # numba compilation happens on first use
-
     rng = child_generator(root, block)
     n = plan.x0.size
     counts = np.zeros((n_runs, plan.n_records, n), dtype=np.int64)
@@ -140,6 +138,8 @@ def _run_block(
     )
     outs = (counts, status, stop_time, stop_counts)
     if isinstance(algorithm, KendallLeap):
+        from cllsim.engine import leap  # imported late: numba compiles (or loads) on first use
+
         leap.run_block(
             *common,
             float(algorithm.max_step_days),
@@ -148,6 +148,8 @@ def _run_block(
             *outs,
         )
     elif isinstance(algorithm, ExactSSA):
+        from cllsim.engine import reference
+
         reference.run_block(*common, int(algorithm.max_events), *outs)
     else:  # pragma: no cover - guarded in simulate_network
         raise AlgorithmError(f"unknown algorithm {algorithm!r}")
