@@ -33,19 +33,21 @@ class KendallLeap(Algorithm):
     The default algorithm.  Use it for everything: 1 cell to 1e15 cells, constant or
     time-varying rates, dosing events, stop conditions.
 
-    Each step (at most ``max_step_days``, and cut at every record time, event and rate knot),
-    a type with at least ``exact_below`` cells is leapt across the step in one draw from the
-    exact law of the linear birth–death process with time-varying rates (Kendall 1948):
-    ``K ~ Binomial(N0, 1 - alpha)`` surviving lineages, ``N = K + NegBinomial(K, 1 - beta)``.
-    Its moves and spawns leave as Poisson arrivals whose intensity follows the population
-    (a geometric bridge between the leap's end points).  Up to ``max_exact_arrivals``
-    arrivals per edge and step are followed exactly from one cell, at their own arrival time,
-    by the event-by-event simulation that also simulates every type with fewer than
-    ``exact_below`` cells (direct method, thinning for time-varying rates).  Larger flows
-    (migration between large compartments) arrive as one batch at the intensity-weighted mean
-    time and are leapt from there: this is the one approximation, of order ``max_step_days``
-    in flows that cycle between large types within a step; ``tests/engine/test_leap_bias.py``
-    measures it against the exact mean.
+    Each step (at most ``max_step_days``, cut at every record time, event and rate knot, and
+    short enough that at most ``max_move_fraction`` of a type's cells move per step), a type
+    with at least ``exact_below`` cells, or with no outgoing move or spawn, is leapt across
+    the step in one draw from the exact law of the linear birth–death process with
+    time-varying rates (Kendall 1948): ``K ~ Binomial(N0, 1 - alpha)`` surviving lineages,
+    ``N = K + NegBinomial(K, 1 - beta)``.  Leapt types that move (migration, switching) are
+    advanced by Strang splitting: birth–death over half the step, every cell relocated by the
+    exact pure-move chain (``expm`` of the move rates), birth–death over the second half; this
+    is the one approximation, second order in the step (``tests/engine/test_leap_bias.py``
+    measures it against the exact mean).  Spawns (mutation at division) of leapt types leave
+    as Poisson arrivals whose intensity follows the population; up to
+    ``max_exact_arrivals`` per edge and step are followed exactly from one cell at their own
+    arrival time by the event-by-event simulation (direct method, thinning for time-varying
+    rates), which also simulates every type with fewer than ``exact_below`` cells that has an
+    outgoing edge.  Inflow arrives the same way.
 
     A stop at a total count is exact: steps shrink so that the total cannot reach the limit
     within a step (8 standard deviations of margin) and the last part is simulated event by
@@ -63,7 +65,8 @@ class KendallLeap(Algorithm):
 
     max_step_days: float = 1.0
     exact_below: int = 1000
-    max_exact_arrivals: int = 16
+    max_exact_arrivals: int = 256
+    max_move_fraction: float = 0.1
 
     def __post_init__(self) -> None:
         if not self.max_step_days > 0:
@@ -73,6 +76,11 @@ class KendallLeap(Algorithm):
         if not 1 <= self.exact_below <= 10**7:
             raise AlgorithmError(
                 f"KendallLeap: exact_below must be in 1..1e7 cells, got {self.exact_below!r}"
+            )
+        if not 0 < self.max_move_fraction <= 1:
+            raise AlgorithmError(
+                "KendallLeap: max_move_fraction must be in (0, 1], got "
+                f"{self.max_move_fraction!r}"
             )
         if not 0 <= self.max_exact_arrivals <= 10**6:
             raise AlgorithmError(

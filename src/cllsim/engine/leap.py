@@ -148,13 +148,67 @@ def _substep_end(
 
 
 @nb.njit(cache=True)
+def _leap_part(rng, n0, b0, b1, d0, d1, f0, f1, h):
+    """Leap ``n0`` cells over the fraction [f0, f1] of a step of length ``h`` (rates linear
+    from (b0, d0) at 0 to (b1, d1) at 1)."""
+    if n0 <= 0 or f1 <= f0:
+        return np.int64(n0) if n0 > 0 else np.int64(0)
+    ba = b0 + f0 * (b1 - b0)
+    bb = b0 + f1 * (b1 - b0)
+    da = d0 + f0 * (d1 - d0)
+    db = d0 + f1 * (d1 - d0)
+    rho, big_j, big_b = linear_integrals(ba, bb, da, db, (f1 - f0) * h)
+    return sample_leap(rng, n0, rho, big_j, big_b)
+
+
+@nb.njit(cache=True)
+def _expm(a):
+    """Matrix exponential (scaling and squaring of the Taylor series), for rate matrices.
+
+    ``a`` : float64[n, n], a rate matrix times a time (rows sum to 0).  Returns a row-stochastic
+    matrix (negative round-off clipped, rows renormalised).
+    """
+    n = a.shape[0]
+    norm = 0.0
+    for i in range(n):
+        r = 0.0
+        for j in range(n):
+            r += abs(a[i, j])
+        norm = max(norm, r)
+    s = 0
+    while norm > 0.5:
+        norm *= 0.5
+        s += 1
+    scaled = a / (2.0**s)
+    out = np.eye(n)
+    term = np.eye(n)
+    for kk in range(1, 30):
+        term = (term @ scaled) / kk
+        out += term
+        if np.abs(term).max() < 1e-18:
+            break
+    for _ in range(s):
+        out = out @ out
+    for i in range(n):
+        tot = 0.0
+        for j in range(n):
+            if out[i, j] < 0.0:
+                out[i, j] = 0.0
+            tot += out[i, j]
+        for j in range(n):
+            out[i, j] /= tot
+    return out
+
+
+@nb.njit(cache=True)
 def _emit(rng, k, x_src, r0, r1, q1, q2, t, h, dst, size, max_arrivals, arr_t, arr_i, arr_c,
-          b0, b1, od0, od1, batch):  # fmt: skip
+          b0, b1, d0, d1, batch):  # fmt: skip
     """Poisson emissions of one edge (or inflow) over [t, t + h]; returns the new arrival count.
 
     Intensity ``x_src * r(s) * e^{q1 s + q2 s^2}``.  Up to ``max_arrivals`` emissions get their
     own times; more arrive as one batch at the mean time and are leapt to ``t + h`` with the
-    destination's own rates (b0..b1 birth, od0..od1 death plus moves out).
+    destination's birth (b0..b1) and death (d0..d1) rates: a batch stays where it arrived
+    until the step ends (it neither moves on nor spawns within the step).
     """
     lam = x_src * weighted_exp_integral(r0, r1, q1, q2, h)
     if not lam > 0.0:
@@ -176,7 +230,7 @@ def _emit(rng, k, x_src, r0, r1, q1, q2, t, h, dst, size, max_arrivals, arr_t, a
         batch[dst] += a * size
         return k
     rho, big_j, big_b = linear_integrals(
-        b0[dst] + w * (b1[dst] - b0[dst]), b1[dst], od0[dst] + w * (od1[dst] - od0[dst]), od1[dst], rest
+        b0[dst] + w * (b1[dst] - b0[dst]), b1[dst], d0[dst] + w * (d1[dst] - d0[dst]), d1[dst], rest
     )
     batch[dst] += sample_leap(rng, np.int64(a) * size, rho, big_j, big_b)
     return k
@@ -274,54 +328,92 @@ def _ssa(rng, y, t, te, b0, b1, d0, d1, m0, m1, s0, s1, mdst, sdst, m_ptr, m_idx
 def _substep(rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
              msrc, mdst, ssrc, sdst, m_ptr, m_idx, s_ptr, s_idx, forced, exact_below, max_arrivals,
              stop_total, stop_mask, extinction_possible,
-             od0, od1, xs, xl, y, batch, leapt, arr_t, arr_i, arr_c, ub):  # fmt: skip
+             od0, od1, xs, xl, y, batch, leapt, mover, mm, arr_t, arr_i, arr_c, ub):  # fmt: skip
     """Advance ``x`` (int64[n], in place) from ``t`` to ``te``; returns (status, stop time)."""
     n = x.shape[0]
     h = te - t
-    for i in range(n):
-        od0[i] = d0[i]
-        od1[i] = d1[i]
-        for p in range(m_ptr[i], m_ptr[i + 1]):
-            od0[i] += m0[m_idx[p]]
-            od1[i] += m1[m_idx[p]]
+    hm = 0.5 * h
     k = 0
+    any_mover = False
     for i in range(n):
         xs[i] = x[i]
         y[i] = 0
         xl[i] = 0
         batch[i] = 0
-        has_out = False
+        od0[i] = 0.0  # cells arriving in leapt type i at mid-step (move half of the splitting)
+        has_move = False
         for p in range(m_ptr[i], m_ptr[i + 1]):
             if m0[m_idx[p]] > 0.0 or m1[m_idx[p]] > 0.0:
-                has_out = True
+                has_move = True
+        has_spawn = False
         for p in range(s_ptr[i], s_ptr[i + 1]):
             if s0[s_idx[p]] > 0.0 or s1[s_idx[p]] > 0.0:
-                has_out = True
-        leapt[i] = x[i] > 0 and not forced[i] and (x[i] >= exact_below or not has_out)
+                has_spawn = True
+        leapt[i] = x[i] > 0 and not forced[i] and (x[i] >= exact_below or not (has_move or has_spawn))
+        mover[i] = leapt[i] and has_move
+        any_mover = any_mover or mover[i]
         if not leapt[i]:
             y[i] = x[i]
+        elif mover[i]:
+            xl[i] = _leap_part(rng, x[i], b0[i], b1[i], d0[i], d1[i], 0.0, 0.5, h)
+        else:
+            xl[i] = _leap_part(rng, x[i], b0[i], b1[i], d0[i], d1[i], 0.0, 1.0, h)
+    if any_mover:
+        # Strang splitting for leapt types that move: birth-death over the first half, every
+        # cell relocated by the exact pure-move chain over h (P = expm(M h), M at mid-step),
+        # birth-death over the second half.  Cells that land in a type simulated event by
+        # event join it at mid-step.
+        for i in range(n):
+            for j in range(n):
+                mm[i, j] = 0.0
+        for i in range(n):
+            if mover[i]:
+                for p in range(m_ptr[i], m_ptr[i + 1]):
+                    e = m_idx[p]
+                    r = 0.5 * (m0[e] + m1[e]) * h
+                    mm[i, mdst[e]] += r
+                    mm[i, i] -= r
+        prob = _expm(mm)
+        for i in range(n):
+            if not mover[i]:
+                continue
+            left = xl[i]
+            xl[i] = 0
+            p_left = 1.0
+            for j in range(n):
+                if left == 0:
+                    break
+                pj = max(prob[i, j], 0.0)
+                c = left if pj >= p_left else rng.binomial(left, pj / p_left)
+                left -= c
+                p_left -= pj
+                if c == 0:
+                    continue
+                if leapt[j]:
+                    od0[j] += c
+                else:
+                    arr_t[k] = t + hm
+                    arr_i[k] = j
+                    arr_c[k] = c
+                    k += 1
+        for j in range(n):
+            if leapt[j] and (mover[j] or od0[j] > 0):
+                xl[j] += _leap_part(rng, np.int64(od0[j]), b0[j], b1[j], d0[j], d1[j], 0.5, 1.0, h)
+    for i in range(n):
+        if not leapt[i]:
             continue
-        rho, big_j, big_b = linear_integrals(b0[i], b1[i], od0[i], od1[i], h)
-        xl[i] = sample_leap(rng, x[i], rho, big_j, big_b)
-        if not has_out:
-            continue
-        c0 = od0[i] - b0[i]
-        c1 = ((od1[i] - b1[i]) - c0) / h
-        delta = np.log(xl[i] / x[i]) + rho if xl[i] > 0 else 0.0
-        q1 = -c0 + delta / h
-        q2 = -0.5 * c1
-        for p in range(m_ptr[i], m_ptr[i + 1]):
-            e = m_idx[p]
-            k = _emit(rng, k, x[i], m0[e], m1[e], q1, q2, t, h, mdst[e], 1, max_arrivals,
-                      arr_t, arr_i, arr_c, b0, b1, od0, od1, batch)  # fmt: skip
+        # spawns leave as Poisson arrivals following the population, interpolated
+        # geometrically between the step's end points
+        q1 = np.log(xl[i] / xs[i]) / h if xl[i] > 0 else (b0[i] - d0[i])
         for p in range(s_ptr[i], s_ptr[i + 1]):
             e = s_idx[p]
-            k = _emit(rng, k, x[i], s0[e], s1[e], q1, q2, t, h, sdst[e], 1, max_arrivals,
-                      arr_t, arr_i, arr_c, b0, b1, od0, od1, batch)  # fmt: skip
+            if s0[e] > 0.0 or s1[e] > 0.0:
+                k = _emit(rng, k, xs[i], s0[e], s1[e], q1, 0.0, t, h, sdst[e], 1, max_arrivals,
+                          arr_t, arr_i, arr_c, b0, b1, d0, d1, batch)  # fmt: skip
     for j in range(n):
         if in0[j] > 0.0 or in1[j] > 0.0:
             k = _emit(rng, k, 1.0, in0[j], in1[j], 0.0, 0.0, t, h, j, isize[j], max_arrivals,
-                      arr_t, arr_i, arr_c, b0, b1, od0, od1, batch)  # fmt: skip
+                      arr_t, arr_i, arr_c, b0, b1, d0, d1, batch)  # fmt: skip
     _sort_arrivals(arr_t, arr_i, arr_c, k)
     check_total = False
     if stop_total > 0:
@@ -337,15 +429,12 @@ def _substep(rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
         )  # fmt: skip
     if status == 2:
         # Stopped inside the step: leapt types are drawn afresh at the stop time from their
-        # exact law (independent of the few cells they emitted before it).
+        # birth-death law (independent of the few cells they exchanged before it).
         hs = t_event - t
         ws = hs / h
         for i in range(n):
             if leapt[i]:
-                rho, big_j, big_b = linear_integrals(
-                    b0[i], b0[i] + ws * (b1[i] - b0[i]), od0[i], od0[i] + ws * (od1[i] - od0[i]), hs
-                )
-                xl[i] = sample_leap(rng, xs[i], rho, big_j, big_b)
+                xl[i] = _leap_part(rng, xs[i], b0[i], b1[i], d0[i], d1[i], 0.0, ws, h)
     total = 0
     for i in range(n):
         x[i] = xl[i] + y[i] + batch[i]
@@ -356,7 +445,7 @@ def _substep(rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
         t_ext = t_event
         for i in range(n):
             if leapt[i] and xs[i] > 0:
-                t_ext = max(t_ext, t + _extinction_time(rng, xs[i], b0[i], b1[i], od0[i], od1[i], h))
+                t_ext = max(t_ext, t + _extinction_time(rng, xs[i], b0[i], b1[i], d0[i], d1[i], h))
         return 1, t_ext
     return 0, te
 
@@ -365,7 +454,7 @@ def _substep(rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
 def run_block(
     rng, knots, birth, death, msrc, mdst, mrate, ssrc, sdst, srate, inflow, isize,
     x0, grid, record_at, ev_ptr, ev_type, ev_action, ev_value,
-    stop_total, stop_mask, stop_extinct, max_step, exact_below, max_arrivals,
+    stop_total, stop_mask, stop_extinct, max_step, exact_below, max_arrivals, max_move_fraction,
     out_counts, out_status, out_stop_time, out_stop_counts,
 ):  # fmt: skip
     """Simulate ``out_counts.shape[0]`` runs with KendallLeap; fill the ``out_*`` arrays.
@@ -385,6 +474,14 @@ def run_block(
     i_s, i_e = rates_on_grid(knots, inflow, grid)
     m_ptr, m_idx = _csr(msrc, n)
     s_ptr, s_idx = _csr(ssrc, n)
+    # per grid step: the largest total move rate out of any type (bounds the splitting step)
+    move_max = np.zeros(n_steps)
+    for g in range(n_steps):
+        for i in range(n):
+            r = 0.0
+            for p in range(m_ptr[i], m_ptr[i + 1]):
+                r += max(m_s[g, m_idx[p]], m_e[g, m_idx[p]])
+            move_max[g] = max(move_max[g], r)
     has_inflow = False
     for v in inflow.ravel():
         if v > 0:
@@ -405,6 +502,8 @@ def run_block(
     y = np.empty(n, dtype=np.int64)
     batch = np.empty(n, dtype=np.int64)
     leapt = np.empty(n, dtype=np.bool_)
+    mover = np.empty(n, dtype=np.bool_)
+    mm = np.empty((n, n))
     forced = np.zeros(n, dtype=np.bool_)
     lo = np.empty(n)
     for r in range(out_counts.shape[0]):
@@ -425,6 +524,8 @@ def run_block(
             t = ta
             while status == 0 and t < tb:
                 te = tb
+                if move_max[g] > 0.0:
+                    te = min(tb, t + max_move_fraction / move_max[g])
                 force = False
                 if stop_total > 0:
                     for i in range(n):
@@ -436,7 +537,7 @@ def run_block(
                         m1[e] = max(m_s[g, e], m_e[g, e])
                     for e in range(ns):
                         s1[e] = max(s_s[g, e], s_e[g, e])
-                    te, force = _substep_end(x, t, tb, hi, lo, ub, in1, isize, msrc, mdst, m1,
+                    te, force = _substep_end(x, t, te, hi, lo, ub, in1, isize, msrc, mdst, m1,
                                              ssrc, sdst, s1, stop_mask, stop_total)  # fmt: skip
                 ws = (t - ta) / span
                 we = (te - ta) / span
@@ -458,7 +559,7 @@ def run_block(
                     rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
                     msrc, mdst, ssrc, sdst, m_ptr, m_idx, s_ptr, s_idx, forced, exact_below,
                     max_arrivals, stop_total, stop_mask, extinction_possible,
-                    od0, od1, xs, xl, y, batch, leapt, arr_t, arr_i, arr_c, ub,
+                    od0, od1, xs, xl, y, batch, leapt, mover, mm, arr_t, arr_i, arr_c, ub,
                 )  # fmt: skip
                 if status == 0:
                     t_stop = np.nan

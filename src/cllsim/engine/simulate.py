@@ -145,6 +145,7 @@ def _run_block(
             float(algorithm.max_step_days),
             int(algorithm.exact_below),
             int(algorithm.max_exact_arrivals),
+            float(algorithm.max_move_fraction),
             *outs,
         )
     elif isinstance(algorithm, ExactSSA):
