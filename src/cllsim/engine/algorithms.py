@@ -79,12 +79,12 @@ class KendallLeap(Algorithm):
             )
         if not 0 < self.max_move_fraction <= 1:
             raise AlgorithmError(
-                "KendallLeap: max_move_fraction must be in (0, 1], got "
-                f"{self.max_move_fraction!r}"
+                f"KendallLeap: max_move_fraction must be in (0, 1], got {self.max_move_fraction!r}"
             )
         if not 0 <= self.max_exact_arrivals <= 10**6:
             raise AlgorithmError(
-                f"KendallLeap: max_exact_arrivals must be in 0..1e6, got {self.max_exact_arrivals!r}"
+                "KendallLeap: max_exact_arrivals must be in 0..1e6, got "
+                f"{self.max_exact_arrivals!r}"
             )
 
 

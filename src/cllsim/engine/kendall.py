@@ -189,5 +189,10 @@ def kendall_variance(birth: ArrayLike, death: ArrayLike, t: ArrayLike) -> NDArra
     lam = b - d
     e = np.exp(lam * t)
     with np.errstate(divide="ignore", invalid="ignore"):
-        v = (b + d) * e * t * np.where(np.abs(lam * t) < 1e-5, 1 + lam * t / 2, np.expm1(lam * t) / (lam * t))
+        v = (
+            (b + d)
+            * e
+            * t
+            * np.where(np.abs(lam * t) < 1e-5, 1 + lam * t / 2, np.expm1(lam * t) / (lam * t))
+        )
     return v

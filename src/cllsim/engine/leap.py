@@ -349,7 +349,9 @@ def _substep(rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
         for p in range(s_ptr[i], s_ptr[i + 1]):
             if s0[s_idx[p]] > 0.0 or s1[s_idx[p]] > 0.0:
                 has_spawn = True
-        leapt[i] = x[i] > 0 and not forced[i] and (x[i] >= exact_below or not (has_move or has_spawn))
+        leapt[i] = (
+            x[i] > 0 and not forced[i] and (x[i] >= exact_below or not (has_move or has_spawn))
+        )
         mover[i] = leapt[i] and has_move
         any_mover = any_mover or mover[i]
         if not leapt[i]:
@@ -492,7 +494,18 @@ def run_block(
     arr_i = np.empty(cap, dtype=np.int64)
     arr_c = np.empty(cap, dtype=np.int64)
     f = [np.empty(n) for _ in range(10)]
-    b0, b1, d0, d1, in0, in1, od0, od1, ub, hi = f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]
+    b0, b1, d0, d1, in0, in1, od0, od1, ub, hi = (
+        f[0],
+        f[1],
+        f[2],
+        f[3],
+        f[4],
+        f[5],
+        f[6],
+        f[7],
+        f[8],
+        f[9],
+    )
     m0 = np.empty(nm)
     m1 = np.empty(nm)
     s0 = np.empty(ns)

@@ -70,7 +70,7 @@ def _rate_table(name: str, value: ArrayLike, m: int, width: int, labels: Sequenc
         k, c = (int(v) for v in np.argwhere(bad)[0])
         raise SpecError(
             f"Network: {name}[{labels[c]}] must be a finite rate >= 0 per day, "
-            f"got {arr[k, c]!r} at knot {k}"
+            f"got {float(arr[k, c])} at knot {k}"
         )
     return _readonly(arr)
 
@@ -183,8 +183,12 @@ class Network:
         initial = np.asarray(self.initial)
         if initial.shape != (n,):
             raise SpecError(f"Network: initial has shape {initial.shape}; expected ({n},)")
-        if not np.all(np.isfinite(initial.astype(np.float64))) or np.any(initial != np.round(initial)):
-            raise SpecError(f"Network: initial counts must be whole numbers, got {initial.tolist()}")
+        if not np.all(np.isfinite(initial.astype(np.float64))) or np.any(
+            initial != np.round(initial)
+        ):
+            raise SpecError(
+                f"Network: initial counts must be whole numbers, got {initial.tolist()}"
+            )
         init_f = initial.astype(np.float64)
         for i in range(n):
             if not 0 <= init_f[i] <= MAX_COUNT:
@@ -200,7 +204,8 @@ class Network:
         size = np.full(n, int(size)) if size.ndim == 0 else size
         if size.shape != (n,) or np.any(size < 1) or np.any(size != np.round(size)):
             raise SpecError(
-                f"Network: inflow_size must be whole numbers >= 1 per type, got {np.asarray(self.inflow_size).tolist()}"
+                "Network: inflow_size must be whole numbers >= 1 per type, got "
+                f"{np.asarray(self.inflow_size).tolist()}"
             )
         setattr_(self, "inflow_size", _readonly(size.astype(np.int64)))
 
@@ -232,7 +237,8 @@ class Network:
             return self.types.index(name)
         except ValueError:
             raise SpecError(
-                f"Network: unknown type {name!r}; expected one of {', '.join(map(repr, self.types))}"
+                f"Network: unknown type {name!r}; expected one of "
+                f"{', '.join(map(repr, self.types))}"
             ) from None
 
 
@@ -263,9 +269,12 @@ class CountEvent:
             )
         if not np.isfinite(self.value) or self.value < 0:
             raise SpecError(f"CountEvent: value must be >= 0, got {self.value!r}")
-        if self.action in ("set", "add") and (self.value != round(self.value) or self.value > MAX_COUNT):
+        if self.action in ("set", "add") and (
+            self.value != round(self.value) or self.value > MAX_COUNT
+        ):
             raise SpecError(
-                f"CountEvent: {self.action} needs a whole number of cells in 0..2**62, got {self.value!r}"
+                f"CountEvent: {self.action} needs a whole number of cells in 0..2**62, "
+                f"got {self.value!r}"
             )
 
 
@@ -296,7 +305,8 @@ class StopCondition:
         m = self.total_at_least
         if m is not None and (m != round(m) or not 1 <= m <= MAX_COUNT):
             raise SpecError(
-                f"StopCondition: total_at_least must be a whole number of cells in 1..2**62, got {m!r}"
+                "StopCondition: total_at_least must be a whole number of cells in 1..2**62, "
+                f"got {m!r}"
             )
 
     def mask(self, network: Network) -> NDArray[np.bool_]:
@@ -330,7 +340,9 @@ def piecewise_constant(
     breaks = np.asarray(breaks_days, dtype=np.float64)
     vals = np.asarray(values, dtype=np.float64)
     if breaks.ndim != 1 or np.any(np.diff(breaks) <= 0):
-        raise SpecError(f"piecewise_constant: breaks_days must be increasing, got {breaks.tolist()}")
+        raise SpecError(
+            f"piecewise_constant: breaks_days must be increasing, got {breaks.tolist()}"
+        )
     if vals.shape[0] != breaks.size + 1:
         raise SpecError(
             f"piecewise_constant: need {breaks.size + 1} value rows for {breaks.size} breaks, "

@@ -8,6 +8,7 @@ seed gives the same numbers with 1 or 64 workers.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -71,13 +72,17 @@ def _plan(
     max_step: float | None,
 ) -> _Plan:
     t_end = float(times[-1])
-    points = [np.array([0.0]), times, net.knots_days[(net.knots_days > 0) & (net.knots_days < t_end)]]
+    points = [
+        np.array([0.0]),
+        times,
+        net.knots_days[(net.knots_days > 0) & (net.knots_days < t_end)],
+    ]
     ev_times = np.array([e.time_days for e in events], dtype=np.float64)
     points.append(ev_times[ev_times <= t_end])
     grid = np.unique(np.concatenate(points))
     if max_step is not None:
         pieces = [grid[:1]]
-        for a, b in zip(grid[:-1], grid[1:], strict=True):
+        for a, b in itertools.pairwise(grid):
             k = int(np.ceil((b - a) / max_step - 1e-9))
             pieces.append(np.linspace(a, b, k + 1)[1:] if k > 1 else np.array([b]))
         grid = np.concatenate(pieces)
@@ -96,7 +101,9 @@ def _plan(
     )
     for e, i in zip(kept, ev_type, strict=True):
         if not 0 <= i < net.n_types:
-            raise SpecError(f"CountEvent at day {e.time_days}: type index {i} is outside 0..{net.n_types - 1}")
+            raise SpecError(
+                f"CountEvent at day {e.time_days}: type index {i} is outside 0..{net.n_types - 1}"
+            )
     return _Plan(
         tables=_pack(net),
         x0=np.array(net.initial, dtype=np.int64),
@@ -236,7 +243,9 @@ def simulate_network(
     max_step = algorithm.max_step_days if isinstance(algorithm, KendallLeap) else None
     plan = _plan(network, times, list(events), stop, max_step)
     root = root_sequence(rng)
-    blocks = [(b, min(BLOCK_RUNS, n_runs - b * BLOCK_RUNS)) for b in range(-(-n_runs // BLOCK_RUNS))]
+    blocks = [
+        (b, min(BLOCK_RUNS, n_runs - b * BLOCK_RUNS)) for b in range(-(-n_runs // BLOCK_RUNS))
+    ]
 
     parts: list[tuple[NDArray, ...]] = []
     bar = _progress(progress, len(blocks))
