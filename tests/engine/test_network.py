@@ -72,11 +72,13 @@ def test_same_seed_same_numbers_different_seed_different_numbers():
 
 
 def test_results_do_not_depend_on_workers():
-    """1 worker and 2 worker processes give identical counts (blocks own their streams)."""
+    """1 worker and 2 or 3 worker threads give identical counts (blocks own their streams)."""
     net = Network(types=("X",), initial=(100,), birth=0.1, death=0.11)
     one = simulate_network(net, times_days=np.arange(51.0), n_runs=700, rng=5, workers=1)
     two = simulate_network(net, times_days=np.arange(51.0), n_runs=700, rng=5, workers=2)
+    three = simulate_network(net, times_days=np.arange(51.0), n_runs=700, rng=5, workers=3)
     assert np.array_equal(one.counts, two.counts)
+    assert np.array_equal(one.counts, three.counts)
 
 
 def test_huge_counts_without_overflow():

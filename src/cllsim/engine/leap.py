@@ -452,7 +452,7 @@ def _substep(rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
     return 0, te
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def run_block(
     rng, knots, birth, death, msrc, mdst, mrate, ssrc, sdst, srate, inflow, isize,
     x0, grid, record_at, ev_ptr, ev_type, ev_action, ev_value,
@@ -484,6 +484,19 @@ def run_block(
             for p in range(m_ptr[i], m_ptr[i + 1]):
                 r += max(m_s[g, m_idx[p]], m_e[g, m_idx[p]])
             move_max[g] = max(move_max[g], r)
+    # grid steps in which no type moves, spawns or receives inflow: every type is a lone
+    # birth-death process and is leapt directly (no event-by-event part to set up)
+    lone = np.ones(n_steps, dtype=np.bool_)
+    for g in range(n_steps):
+        for e in range(nm):
+            if m_s[g, e] > 0.0 or m_e[g, e] > 0.0:
+                lone[g] = False
+        for e in range(ns):
+            if s_s[g, e] > 0.0 or s_e[g, e] > 0.0:
+                lone[g] = False
+        for i in range(n):
+            if i_s[g, i] > 0.0 or i_e[g, i] > 0.0:
+                lone[g] = False
     has_inflow = False
     for v in inflow.ravel():
         if v > 0:
@@ -535,6 +548,23 @@ def run_block(
             tb = grid[g + 1]
             span = tb - ta
             t = ta
+            if status == 0 and lone[g] and stop_total <= 0:
+                total = 0
+                for i in range(n):
+                    xs[i] = x[i]
+                    x[i] = _leap_part(
+                        rng, x[i], b_s[g, i], b_e[g, i], d_s[g, i], d_e[g, i], 0.0, 1.0, span
+                    )
+                    total += x[i]
+                if extinction_possible and total == 0:
+                    status, t_stop = 1, ta
+                    for i in range(n):
+                        if xs[i] > 0:
+                            t_ext = _extinction_time(
+                                rng, xs[i], b_s[g, i], b_e[g, i], d_s[g, i], d_e[g, i], span
+                            )
+                            t_stop = max(t_stop, ta + t_ext)
+                t = tb
             while status == 0 and t < tb:
                 te = tb
                 if move_max[g] > 0.0:

@@ -25,7 +25,7 @@ def _record(out_counts, r, row, x):
         out_counts[r, row, :] = x
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def run_block(
     rng, knots, birth, death, msrc, mdst, mrate, ssrc, sdst, srate, inflow, isize,
     x0, grid, record_at, ev_ptr, ev_type, ev_action, ev_value,

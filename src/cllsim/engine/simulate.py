@@ -3,14 +3,15 @@
 Loops over blocks of runs, never over cells; the kernels in ``leap.py`` and ``reference.py``
 do the simulation.  Runs are simulated in blocks of :data:`BLOCK_RUNS`; block *k* draws from
 the *k*-th child of the root ``SeedSequence`` whatever the number of workers, so the same
-seed gives the same numbers with 1 or 64 workers.
+seed gives the same numbers with 1 or 64 workers.  Workers are threads: the numba kernels run
+without the GIL, so one process uses every core without pickling or re-importing anything.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,7 +211,8 @@ def simulate_network(
     rng : int, SeedSequence, Generator or None
         Seed; None draws fresh entropy, recorded in ``provenance`` for replay.
     workers : int
-        Worker processes (>= 1).  Results do not depend on it.
+        Worker threads (>= 1); the kernels release the GIL, so blocks of runs go in
+        parallel on as many cores.  Results do not depend on it.
     progress : bool
         Show a progress bar over blocks of runs.
 
@@ -254,7 +256,7 @@ def simulate_network(
             parts.append(_run_block(plan, algorithm, root, b, k))
             bar.advance()
     else:
-        with ProcessPoolExecutor(max_workers=int(workers)) as pool:
+        with ThreadPoolExecutor(max_workers=int(workers)) as pool:
             futures = [pool.submit(_run_block, plan, algorithm, root, b, k) for b, k in blocks]
             for f in futures:
                 parts.append(f.result())
