@@ -38,6 +38,7 @@ __all__ = ["run_block"]
 
 _Z_MARGIN = 8.0  # standard deviations of margin kept between a leap and a stop total
 _FORCE_EXACT_EVENTS = 64.0  # below this many expected events a leap is not worth its margin
+_EXACT_PIECE_EVENTS = 1.0e4  # expected events per event-by-event piece near a stop total
 
 
 @nb.njit(cache=True)
@@ -114,7 +115,7 @@ def _substep_end(
     plus the flow ``F`` into them; the leap is taken only while
     ``(T + F h) e^{lam h} + 8 sqrt(V h + 1) e^{lam h} < M`` (``V`` the event rate), so that
     reaching ``M`` inside a leap is an 8-sigma event.  When that allows fewer than 64 events,
-    leaping saves nothing: the counted types go exact until ``tb``.
+    leaping saves nothing: the counted types go exact, in pieces of ~1e4 expected events.
     """
     n = x.shape[0]
     tm = 0.0
@@ -143,7 +144,9 @@ def _substep_end(
             break
         h *= 0.5
     if var * h < _FORCE_EXACT_EVENTS:
-        return tb, True
+        # event by event, in pieces of about _EXACT_PIECE_EVENTS expected events, so that a
+        # population that turns away from the limit goes back to leaping
+        return min(tb, t + _EXACT_PIECE_EVENTS / var), True
     return t + h, False
 
 
