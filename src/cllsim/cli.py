@@ -59,7 +59,7 @@ def sbml_run(
     ] = None,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
 ) -> None:
-    """Simulate MODEL at the settings' times; write DIR/results.csv (time, X-mean..., X-sd...)."""
+    """Simulate MODEL --runs times; write OUT/results.csv (time, X-mean..., X-sd...)."""
     from cllsim import sbml  # imported here so that `cllsim --help` stays fast
 
     if runs < 1:
@@ -117,7 +117,8 @@ def sbml_run(
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     try:
-        app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+        # in non-standalone mode a raised typer.Exit comes back as the return value
+        code = app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except (SpecError, AlgorithmError) as exc:
@@ -129,9 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except TyperException as exc:  # usage errors (bad option value, missing option ...)
         message = " ".join(exc.format_message().split())
-        typer.echo(f"cllsim: error: {message}", err=True)
+        if message:  # empty after no_args_is_help has printed the help
+            typer.echo(f"cllsim: error: {message}", err=True)
         return int(exc.exit_code)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:

@@ -17,7 +17,7 @@ import numpy as np
 from cllsim.engine import CountEvent
 from cllsim.errors import SpecError
 from cllsim.sbml.mathml import Apply, Expr, Time, evaluate
-from cllsim.sbml.symbols import Symbols
+from cllsim.sbml.symbols import Symbols, whole_amount
 
 __all__ = ["Event", "build_events"]
 
@@ -78,13 +78,14 @@ def build_events(events: Sequence[Event], symbols: Symbols) -> list[CountEvent]:
             value = _constant(f"{where}: assignment to {variable!r}", expr, symbols, types)
             info = symbols.species[variable]
             amount = value if info.amount_units else value * symbols.initial(info.compartment)
-            if not np.isfinite(amount) or amount < 0 or amount != round(amount):
+            whole = whole_amount(amount)
+            if whole is None:
                 raise SpecError(
                     f"{where} sets {variable!r} to {amount!r}; an amount must be a whole "
                     "number >= 0"
                 )
             if at is not None:
-                out.append(CountEvent(time_days=at, type=variable, action="set", value=amount))
+                out.append(CountEvent(time_days=at, type=variable, action="set", value=whole))
     return out
 
 

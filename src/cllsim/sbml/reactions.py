@@ -32,7 +32,7 @@ import numpy as np
 from cllsim.engine import Network
 from cllsim.errors import SpecError
 from cllsim.sbml.mathml import Expr, evaluate
-from cllsim.sbml.symbols import Symbols
+from cllsim.sbml.symbols import Symbols, whole_amount
 
 __all__ = ["Reaction", "build_network"]
 
@@ -123,12 +123,13 @@ def build_network(reactions: Sequence[Reaction], symbols: Symbols) -> Network | 
 
 def _whole_initial(species: str, symbols: Symbols) -> int:
     amount = symbols.initial_amount(species)
-    if not np.isfinite(amount) or amount < 0 or amount != round(amount):
+    whole = whole_amount(amount)
+    if whole is None:
         raise SpecError(
             f"species {species!r}: initial amount must be a whole number >= 0 "
             f"(molecules or cells), got {amount!r}"
         )
-    return round(amount)
+    return whole
 
 
 def _translate(reaction: Reaction, symbols: Symbols, acc: _Rates) -> None:

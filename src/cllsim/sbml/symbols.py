@@ -20,7 +20,15 @@ import numpy as np
 from cllsim.errors import SpecError
 from cllsim.sbml.mathml import Expr, Value, evaluate
 
-__all__ = ["SpeciesInfo", "Symbols"]
+__all__ = ["SpeciesInfo", "Symbols", "whole_amount"]
+
+
+def whole_amount(value: float) -> int | None:
+    """``value`` as a whole number >= 0, allowing float round-off (``0.1 * 30``); else None."""
+    if not np.isfinite(value) or value < 0:
+        return None
+    nearest = round(value)
+    return nearest if abs(value - nearest) <= 1e-9 * max(1.0, abs(value)) else None
 
 
 @dataclass(frozen=True)

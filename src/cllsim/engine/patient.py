@@ -1,0 +1,290 @@
+"""One virtual CLL patient: disease history, then therapy on its schedule (orchestration).
+
+``simulate(scenario)`` compiles the scenario, draws the resistant subclones present at day 0
+from the mutation–selection history (the founding clone grown exactly from one cell to the
+burden, with mutation at division), turns the regimen's exposures into rate tables on the
+pharmacokinetic knot grid, and runs the engine.  It loops over knots and drugs, never over
+cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from cllsim.engine.algorithms import Algorithm, KendallLeap
+from cllsim.engine.network import Network, StopCondition
+from cllsim.engine.simulate import simulate_network
+from cllsim.model import COMPARTMENTS, CompiledModel, Scenario, compile_model
+from cllsim.model.compile import PHENOTYPES
+from cllsim.pkpd import DRUGS, Dose, exposure_grid, exposure_table, merge_doses
+from cllsim.pkpd import regimens as rx
+from cllsim.seeding import RngLike, child_generator, child_sequence, root_sequence, seed_provenance
+
+__all__ = ["DRUG_CLASSES", "PatientResult", "patient_doses", "simulate"]
+
+DRUG_CLASSES = {
+    "ibrutinib": "BTKi",
+    "venetoclax": "BCL2i",
+    "obinutuzumab": "antiCD20",
+    "chlorambucil": "chemo",
+}
+_HISTORY_YEARS_MAX = 200.0
+_HISTORY_TRIES = 1000
+
+
+@dataclass(frozen=True, eq=False)
+class PatientResult:
+    """One simulated patient.
+
+    Attributes
+    ----------
+    counts : DataFrame
+        Tidy: ``time_days, compartment, genotype, phenotype, cells`` at every visit.
+    doses : DataFrame
+        ``time_days, drug, amount_mg``, one row per dose.
+    treatment_periods : tuple of (start_day, end_day, frozenset of drug classes)
+    day0_subclones : dict
+        Cells of each genotype at day 0 (from the history or given).
+    history_days : float
+        Time the founding clone took to grow from one cell to the burden (NaN if explicit).
+    provenance : dict
+    """
+
+    scenario: Scenario
+    counts: pd.DataFrame
+    doses: pd.DataFrame
+    treatment_periods: tuple[tuple[float, float, frozenset[str]], ...]
+    day0_subclones: dict[str, int]
+    history_days: float
+    provenance: dict[str, Any]
+
+
+def patient_doses(scenario: Scenario) -> tuple[Dose, ...]:
+    """Every dose of the scenario's regimen (plus extra doses), sorted."""
+    tr = scenario.treatment
+    stop = tr.stop_day if tr.stop_day is not None else scenario.horizon_days
+    start = tr.start_day
+    if tr.regimen == "none":
+        doses: tuple[Dose, ...] = ()
+    elif tr.regimen == "ibrutinib-continuous":
+        doses = rx.ibrutinib_continuous(start_day=start, stop_day=stop)
+    elif tr.regimen == "venetoclax-continuous":
+        doses = rx.venetoclax_continuous(start_day=start, stop_day=stop)
+    elif tr.regimen == "cll14-ven-obi":
+        kw = (
+            {"cycle_starts_days": tr.cycle_starts_days}
+            if tr.cycle_starts_days
+            else {"start_day": start}
+        )
+        doses = rx.cll14_venetoclax_obinutuzumab(**kw)
+    else:
+        kw = (
+            {"cycle_starts_days": tr.cycle_starts_days}
+            if tr.cycle_starts_days
+            else {"start_day": start}
+        )
+        doses = rx.cll14_chlorambucil_obinutuzumab(
+            body_weight_kg=scenario.patient.body_weight_kg, **kw
+        )
+    extra = tuple(
+        Dose(
+            time_days=d.day,
+            drug=d.drug,
+            amount_mg=d.amount_mg,
+            route="iv_infusion" if d.drug == "obinutuzumab" else "oral",
+            duration_days=4 / 24 if d.drug == "obinutuzumab" else 0.0,
+        )
+        for d in tr.extra_doses
+    )
+    return merge_doses(tuple(d for d in doses if d.time_days < scenario.horizon_days), extra)
+
+
+def _periods(doses: tuple[Dose, ...]) -> tuple[tuple[float, float, frozenset[str]], ...]:
+    """One period from the first to one day after the last dose, with the drug classes given."""
+    if not doses:
+        return ()
+    days = np.array([d.time_days for d in doses])
+    return (
+        (
+            float(days.min()),
+            float(days.max()) + 1.0,
+            frozenset(DRUG_CLASSES[d.drug] for d in doses),
+        ),
+    )
+
+
+def _history(
+    cm: CompiledModel, scenario: Scenario, rng: np.random.Generator
+) -> tuple[NDArray, float]:
+    """Cells of each genotype at day 0 and the time the history took (days)."""
+    n_g = len(cm.genotypes)
+    burden = round(scenario.patient.burden_cells)
+    if scenario.history.mode == "explicit":
+        sub = np.array(
+            [0] + [scenario.history.subclones.get(g, 0) for g in cm.genotypes[1:]], dtype=np.int64
+        )
+        sub[0] = max(burden - int(sub.sum()), 0)
+        return sub, float("nan")
+    # whole-body kinetics at the diagnosis split; founder is WT and sensitive
+    w = cm.initial_fraction[(cm.type_genotype == 0)]
+    b_wt = float(np.sum(w * cm.birth[cm.type_genotype == 0]))
+    factors = np.array(
+        [
+            cm.birth[(cm.type_genotype == g)][0] / max(cm.birth[cm.type_genotype == 0][0], 1e-300)
+            for g in range(n_g)
+        ]
+    )
+    probs = cm.mutation_rate * cm.genotype_sites[1:]
+    birth = b_wt * factors
+    birth[0] = b_wt * (1 - probs.sum())
+    net = Network(
+        types=cm.genotypes,
+        initial=np.eye(n_g, dtype=np.int64)[0],
+        birth=birth,
+        death=float(cm.death[0]),
+        spawns=[(0, g) for g in range(1, n_g)],
+        spawn_rate=b_wt * probs,
+    )
+    stop = StopCondition(total_at_least=burden)
+    for _ in range(_HISTORY_TRIES):  # condition on the clone surviving to diagnosis
+        res = simulate_network(
+            net, times_days=[0.0, _HISTORY_YEARS_MAX * 365.25], rng=rng, stop=stop
+        )
+        if res.status[0] == 2:
+            return res.stop_counts[0].astype(np.int64), float(res.stop_time_days[0])
+    raise RuntimeError(
+        f"the founding clone went extinct {_HISTORY_TRIES} times; check birth > death"
+    )
+
+
+def _rates(cm: CompiledModel, doses: tuple[Dose, ...], horizon: float) -> dict[str, NDArray]:
+    """Rate tables on the exposure knots."""
+    used = sorted({d.drug for d in doses})
+    if used:
+        drugs = [DRUGS[name] for name in used]
+        knots = np.asarray(exposure_grid(doses, drugs, horizon))
+        ex = np.asarray(exposure_table(doses, drugs, knots))
+    else:
+        knots, ex = np.zeros(1), np.zeros((1, 0))
+
+    def col(name: str) -> NDArray:
+        return ex[:, used.index(name)][:, None] if name in used else np.zeros((knots.size, 1))
+
+    occ, cv, co, cc = col("ibrutinib"), col("venetoclax"), col("obinutuzumab"), col("chlorambucil")
+    birth_total = cm.birth[None, :] * (1 - cm.ibr_birth_inhibition[None, :] * occ)
+    cvh = np.power(cv, cm.ven_hill)
+    ven_kill = cm.ven_kmax * cvh / (np.power(cm.ven_ec50, cm.ven_hill) + cvh)
+    death = (
+        cm.death
+        + cm.ibr_death * occ
+        + ven_kill
+        + cm.obi_kmax * co / (cm.obi_ec50 + co)
+        + cm.clb_kmax * cc / (cm.clb_ec50 + cc)
+    )
+    spawn_rate = birth_total[:, cm.spawn_src] * cm.spawn_prob
+    lost = np.zeros(cm.n_types)
+    np.add.at(lost, cm.spawn_src, cm.spawn_prob)
+    move = np.broadcast_to(cm.move_rate, (knots.size, cm.move_rate.size)).copy()
+    eff = cm.btki_effect[cm.move_src][None, :] * occ
+    move = np.where(cm.move_kind == 1, move * (1 + cm.egress_gain * eff), move)
+    move = np.where(cm.move_kind == 0, move * np.clip(1 - cm.homing_block * eff, 0, None), move)
+    move = np.where(cm.move_kind == 4, cm.persister_entry_per_kill * ven_kill[:, cm.move_src], move)
+    return {
+        "knots_days": knots,
+        "birth": birth_total * (1 - lost),
+        "death": death,
+        "move_rate": move,
+        "spawn_rate": spawn_rate,
+    }
+
+
+def simulate(
+    scenario: Scenario, *, algorithm: Algorithm | None = None, rng: RngLike = None
+) -> PatientResult:
+    """Simulate one patient of ``scenario`` from day 0 to its horizon.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    algorithm : Algorithm
+        Default :class:`KendallLeap`.
+    rng : int, SeedSequence, Generator or None
+        Seed of the run; stream 0 draws the history, stream 1 the therapy phase.
+
+    Returns
+    -------
+    PatientResult
+    """
+    from cllsim import __version__
+
+    algorithm = KendallLeap() if algorithm is None else algorithm
+    root = root_sequence(rng)
+    cm = compile_model(scenario)
+    hist_rng = child_generator(root, 0)
+    sub, history_days = _history(cm, scenario, hist_rng)
+    x0 = np.zeros(cm.n_types, dtype=np.int64)
+    for g in range(len(cm.genotypes)):
+        types = np.flatnonzero(cm.type_genotype == g)
+        x0[types] = hist_rng.multinomial(sub[g], cm.initial_fraction[types])
+    doses = patient_doses(scenario)
+    rates = _rates(cm, doses, scenario.horizon_days)
+    net = Network(
+        types=cm.type_names,
+        initial=x0,
+        moves=list(zip(cm.move_src, cm.move_dst, strict=True)),
+        spawns=list(zip(cm.spawn_src, cm.spawn_dst, strict=True)),
+        **rates,
+    )
+    v = scenario.visits
+    visits = np.unique(
+        np.concatenate([[0.0], np.arange(v.first_day, scenario.horizon_days + 1e-9, v.every_days)])
+    )
+    res = simulate_network(net, times_days=visits, rng=child_sequence(root, 1), algorithm=algorithm)
+    counts = _tidy(cm, visits, res.counts[0])
+    dose_df = pd.DataFrame(
+        {
+            "time_days": [d.time_days for d in doses],
+            "drug": [d.drug for d in doses],
+            "amount_mg": [d.amount_mg for d in doses],
+        }
+    )
+    return PatientResult(
+        scenario=scenario,
+        counts=counts,
+        doses=dose_df,
+        treatment_periods=_periods(doses),
+        day0_subclones={g: int(sub[i]) for i, g in enumerate(cm.genotypes)},
+        history_days=history_days,
+        provenance={
+            "cllsim_version": __version__,
+            "seed": seed_provenance(root),
+            "algorithm": type(algorithm).__name__,
+            "algorithm_options": algorithm.options(),
+            "n_knots": int(rates["knots_days"].size),
+        },
+    )
+
+
+def _tidy(cm: CompiledModel, times: NDArray, counts: NDArray) -> pd.DataFrame:
+    """Sum internal states into (time, compartment, genotype, phenotype) rows."""
+    n_c, n_p, n_g = len(COMPARTMENTS), len(PHENOTYPES), len(cm.genotypes)
+    key = (cm.reported_compartment * n_g + cm.type_genotype) * n_p + cm.type_phenotype
+    agg = np.zeros((times.size, n_c * n_g * n_p), dtype=np.int64)
+    for j in range(cm.n_types):
+        agg[:, key[j]] += counts[:, j]
+    c_idx, rest = np.divmod(np.arange(agg.shape[1]), n_g * n_p)
+    g_idx, p_idx = np.divmod(rest, n_p)
+    return pd.DataFrame(
+        {
+            "time_days": np.repeat(times, agg.shape[1]),
+            "compartment": np.tile(np.array(COMPARTMENTS)[c_idx], times.size),
+            "genotype": np.tile(np.array(cm.genotypes)[g_idx], times.size),
+            "phenotype": np.tile(np.array(PHENOTYPES)[p_idx], times.size),
+            "cells": agg.reshape(-1),
+        }
+    )
