@@ -10,11 +10,23 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "cllsim"
 # rank of each top-level module or subpackage in the flow; a module may import only ranks
 # strictly below its own (or its own package).  Base modules rank 0.
 RANK = {
-    "errors": 0, "units": 0, "seeding": 0,
-    "model": 1, "pkpd": 2, "engine": 3, "sbml": 4, "clinic": 5,
-    "trials": 6, "navigate": 6, "calibrate": 6,
-    "report": 7, "demo": 8, "cli": 8, "__init__": 0,
-}  # fmt: skip
+    "errors": 0,
+    "units": 0,
+    "seeding": 0,
+    "model": 1,
+    "pkpd": 2,
+    "engine": 3,
+    "sbml": 4,
+    "clinic": 5,
+    "trials": 6,
+    "navigate": 6,
+    "calibrate": 6,
+    "report": 7,
+    "runs": 8,
+    "demo": 9,
+    "cli": 9,
+    "__init__": 0,
+}
 MODEL_MAY_IMPORT = {"errors", "units"}
 
 

@@ -47,9 +47,7 @@ def _root() -> None:
 @sbml_app.command("run")
 def sbml_run(
     model: Annotated[Path, typer.Argument(help="SBML file (Level 2 or 3).")],
-    settings: Annotated[
-        Path, typer.Option("--settings", help="The suite's NNNNN-settings.txt.")
-    ],
+    settings: Annotated[Path, typer.Option("--settings", help="The suite's NNNNN-settings.txt.")],
     out: Annotated[Path, typer.Option("--out", help="Directory for results.csv.")],
     runs: Annotated[int, typer.Option("--runs", help="Independent runs (>= 1).")] = 10_000,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed (>= 0).")] = None,
@@ -57,7 +55,9 @@ def sbml_run(
         Path | None,
         typer.Option("--check", help="Expected NNNNN-results.csv: apply the suite's rule."),
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Worker threads (results do not depend on it).")
+    ] = 1,
 ) -> None:
     """Simulate MODEL --runs times; write OUT/results.csv (time, X-mean..., X-sd...)."""
     from cllsim import sbml  # imported here so that `cllsim --help` stays fast
@@ -112,6 +112,72 @@ def sbml_run(
             typer.echo(line)
         if not report.passed:
             raise typer.Exit(code=1)
+
+
+@app.command("run")
+def run_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario file (YAML) or built-in name.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the four result files.")],
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (>= 0).")] = None,
+) -> None:
+    """Simulate one patient; write counts.parquet, observables.parquet, summary.json and
+    report.html to OUT."""
+    from cllsim.model import load_scenario
+    from cllsim.runs import run_patient, write_patient_run
+
+    if seed is not None and seed < 0:
+        raise fail(f"--seed must be a whole number >= 0, got {seed}")
+    spec = load_scenario(scenario)
+    started = time.perf_counter()
+    result = run_patient(spec, rng=seed)
+    write_patient_run(result, out)
+    s = result.summary
+    prog = (
+        f"progression on day {s['progression_day']:.0f} ({s['progression_reason']}; "
+        f"dominant {s['dominant_genotype_at_progression']})"
+        if s["progression_day"] is not None
+        else "no progression"
+    )
+    typer.echo(
+        f"cllsim: {spec.name}, seed {s['seed']}: {prog}; "
+        f"{time.perf_counter() - started:.1f} s; wrote {out}/report.html"
+    )
+
+
+@app.command("list")
+def list_command() -> None:
+    """Built-in scenarios (use the name with `cllsim run`)."""
+    from cllsim.model import builtin_scenarios
+
+    for name, description in builtin_scenarios().items():
+        typer.echo(f"{name:24s} {description}")
+
+
+@app.command("params")
+def params_command() -> None:
+    """The parameter library: every default with its unit and source."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cllsim.model import PARAMETERS
+    from cllsim.pkpd import DRUGS
+
+    table = Table(title="cllsim parameter library ([V] checked, [A] assumption)")
+    for col in ("name", "value", "unit", "tag", "source"):
+        table.add_column(col, overflow="fold")
+    for p in PARAMETERS.values():
+        table.add_row(p.name, f"{p.value:g}", p.unit, p.tag, p.source)
+    console = Console(width=200)
+    console.print(table)
+    drugs = Table(title="pharmacokinetics (cllsim.pkpd.parameters)")
+    for col in ("drug", "parameters", "sources"):
+        drugs.add_column(col, overflow="fold")
+    for name, drug in DRUGS.items():
+        pk = ", ".join(
+            f"{k}={v:g}" for k, v in drug.pk.model_dump().items() if isinstance(v, float)
+        )
+        drugs.add_row(name, pk, "; ".join(drug.sources))
+    console.print(drugs)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,13 +62,21 @@ def test_resistance_present_before_treatment(algorithm):
     must be exactly M (the stop is exact)."""
     u = 1e-4
     net = Network(
-        types=("S", "R"), initial=(1, 0), birth=[1 - u, 1.0], death=0.5,
-        spawns=[("S", "R")], spawn_rate=[u],
-    )  # fmt: skip
+        types=("S", "R"),
+        initial=(1, 0),
+        birth=[1 - u, 1.0],
+        death=0.5,
+        spawns=[("S", "R")],
+        spawn_rate=[u],
+    )
     res = simulate_network(
-        net, times_days=[0.0, 400.0], n_runs=12_000, rng=2558,
-        stop=StopCondition(total_at_least=10_000), algorithm=algorithm,
-    )  # fmt: skip
+        net,
+        times_days=[0.0, 400.0],
+        n_runs=12_000,
+        rng=2558,
+        stop=StopCondition(total_at_least=10_000),
+        algorithm=algorithm,
+    )
     reached = res.status == 2
     assert np.all(res.stop_counts[reached].sum(1) == 10_000)
     r = res.stop_counts[reached, 1].astype(float)
@@ -91,9 +99,13 @@ def test_continuous_rates_match_fine_piecewise_constant_reference():
     kn = np.array([0.0, t_end])
     death_lin = np.array([[0.1, 0.2], [1.5, 0.2]])
     common = dict(
-        types=("A", "B"), initial=(300, 0), moves=[("A", "B")], move_rate=[0.3],
-        spawns=[("A", "B")], spawn_rate=[0.05],
-    )  # fmt: skip
+        types=("A", "B"),
+        initial=(300, 0),
+        moves=[("A", "B")],
+        move_rate=[0.3],
+        spawns=[("A", "B")],
+        spawn_rate=[0.05],
+    )
     cont = Network(birth=[0.6, 0.1], death=death_lin, knots_days=kn, **common)
     edges = np.linspace(0, t_end, 101)
     mids = 0.5 * (edges[1:] + edges[:-1])

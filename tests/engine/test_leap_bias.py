@@ -19,7 +19,7 @@ def _network() -> Network:
         initial=(30_000, 20_000),
         moves=[("blood", "node"), ("node", "blood")],
         **RATES,
-    )  # fmt: skip
+    )
 
 
 def _exact_mean(t: float) -> np.ndarray:
@@ -42,9 +42,12 @@ def test_splitting_bias_is_bounded_and_shrinks_with_the_step(fraction, bound):
     at a 1-day step).  Bounds are about twice the measured bias; 2,000 runs give a Monte
     Carlo SE of the relative mean of ~0.02%, allowed for with 4 SE."""
     res = simulate_network(
-        _network(), times_days=[10.0], n_runs=2000, rng=99,
+        _network(),
+        times_days=[10.0],
+        n_runs=2000,
+        rng=99,
         algorithm=KendallLeap(max_move_fraction=fraction),
-    )  # fmt: skip
+    )
     x = res.counts[:, 0, :].astype(float)
     exact = _exact_mean(10.0)
     rel = x.mean(0) / exact - 1

@@ -135,10 +135,21 @@ def test_tidy_table():
 
 def test_stop_total_with_subset_of_types():
     """Stop when the resistant type alone reaches 100 while the sensitive bulk is 1e9."""
-    net = Network(types=("S", "R"), initial=(10**9, 0), birth=[0.5, 0.5], death=[0.6, 0.1],
-                  spawns=[("S", "R")], spawn_rate=[1e-8])  # fmt: skip
-    res = simulate_network(net, times_days=[0.0, 200.0], n_runs=50, rng=4,
-                           stop=StopCondition(total_at_least=100, types=("R",)))  # fmt: skip
+    net = Network(
+        types=("S", "R"),
+        initial=(10**9, 0),
+        birth=[0.5, 0.5],
+        death=[0.6, 0.1],
+        spawns=[("S", "R")],
+        spawn_rate=[1e-8],
+    )
+    res = simulate_network(
+        net,
+        times_days=[0.0, 200.0],
+        n_runs=50,
+        rng=4,
+        stop=StopCondition(total_at_least=100, types=("R",)),
+    )
     hit = res.status == 2
     assert hit.mean() > 0.5
     assert np.all(res.stop_counts[hit, 1] == 100)

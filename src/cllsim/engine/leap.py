@@ -151,6 +151,41 @@ def _substep_end(
 
 
 @nb.njit(cache=True)
+def _components(msrc, mdst, n):
+    """Connected components of the move graph (edges taken both ways).
+
+    Returns ptr int64[k+1], members int64[n] grouped by component, local int64[n] (position
+    of each type within its component).
+    """
+    parent = np.arange(n)
+    for e in range(msrc.shape[0]):
+        a, b = msrc[e], mdst[e]
+        while parent[a] != a:
+            a = parent[a]
+        while parent[b] != b:
+            b = parent[b]
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    root = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        r = i
+        while parent[r] != r:
+            r = parent[r]
+        root[i] = r
+    order = np.argsort(root, kind="mergesort")
+    ptr = [0]
+    for q in range(1, n):
+        if root[order[q]] != root[order[q - 1]]:
+            ptr.append(q)
+    ptr.append(n)
+    local = np.empty(n, dtype=np.int64)
+    for c in range(len(ptr) - 1):
+        for q in range(ptr[c], ptr[c + 1]):
+            local[order[q]] = q - ptr[c]
+    return np.array(ptr, dtype=np.int64), order.astype(np.int64), local
+
+
+@nb.njit(cache=True)
 def _leap_part(rng, n0, b0, b1, d0, d1, f0, f1, h):
     """Leap ``n0`` cells over the fraction [f0, f1] of a step of length ``h`` (rates linear
     from (b0, d0) at 0 to (b1, d1) at 1)."""
@@ -204,8 +239,28 @@ def _expm(a):
 
 
 @nb.njit(cache=True)
-def _emit(rng, k, x_src, r0, r1, q1, q2, t, h, dst, size, max_arrivals, arr_t, arr_i, arr_c,
-          b0, b1, d0, d1, batch):  # fmt: skip
+def _emit(
+    rng,
+    k,
+    x_src,
+    r0,
+    r1,
+    q1,
+    q2,
+    t,
+    h,
+    dst,
+    size,
+    max_arrivals,
+    arr_t,
+    arr_i,
+    arr_c,
+    b0,
+    b1,
+    d0,
+    d1,
+    batch,
+):
     """Poisson emissions of one edge (or inflow) over [t, t + h]; returns the new arrival count.
 
     Intensity ``x_src * r(s) * e^{q1 s + q2 s^2}``.  Up to ``max_arrivals`` emissions get their
@@ -240,8 +295,34 @@ def _emit(rng, k, x_src, r0, r1, q1, q2, t, h, dst, size, max_arrivals, arr_t, a
 
 
 @nb.njit(cache=True)
-def _ssa(rng, y, t, te, b0, b1, d0, d1, m0, m1, s0, s1, mdst, sdst, m_ptr, m_idx, s_ptr, s_idx,
-         arr_t, arr_i, arr_c, k, ub, check_total, stop_total, stop_mask):  # fmt: skip
+def _ssa(
+    rng,
+    y,
+    t,
+    te,
+    b0,
+    b1,
+    d0,
+    d1,
+    m0,
+    m1,
+    s0,
+    s1,
+    mdst,
+    sdst,
+    m_ptr,
+    m_idx,
+    s_ptr,
+    s_idx,
+    arr_t,
+    arr_i,
+    arr_c,
+    k,
+    ub,
+    check_total,
+    stop_total,
+    stop_mask,
+):
     """Direct-method simulation of the cells in ``y`` over [t, te] with scheduled arrivals.
 
     Rates are linear in time over [t, te]; candidates arrive at the per-cell bound ``ub`` and
@@ -328,10 +409,53 @@ def _ssa(rng, y, t, te, b0, b1, d0, d1, m0, m1, s0, s1, mdst, sdst, m_ptr, m_idx
 
 
 @nb.njit(cache=True)
-def _substep(rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
-             msrc, mdst, ssrc, sdst, m_ptr, m_idx, s_ptr, s_idx, forced, exact_below, max_arrivals,
-             stop_total, stop_mask, extinction_possible,
-             od0, od1, xs, xl, y, batch, leapt, mover, mm, arr_t, arr_i, arr_c, ub):  # fmt: skip
+def _substep(
+    rng,
+    x,
+    t,
+    te,
+    b0,
+    b1,
+    d0,
+    d1,
+    m0,
+    m1,
+    s0,
+    s1,
+    in0,
+    in1,
+    isize,
+    msrc,
+    mdst,
+    ssrc,
+    sdst,
+    m_ptr,
+    m_idx,
+    s_ptr,
+    s_idx,
+    forced,
+    exact_below,
+    max_arrivals,
+    stop_total,
+    stop_mask,
+    extinction_possible,
+    od0,
+    od1,
+    xs,
+    xl,
+    y,
+    batch,
+    leapt,
+    mover,
+    mm,
+    comp_ptr,
+    comp_members,
+    comp_local,
+    arr_t,
+    arr_i,
+    arr_c,
+    ub,
+):
     """Advance ``x`` (int64[n], in place) from ``t`` to ``te``; returns (status, stop time)."""
     n = x.shape[0]
     h = te - t
@@ -368,39 +492,49 @@ def _substep(rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
         # cell relocated by the exact pure-move chain over h (P = expm(M h), M at mid-step),
         # birth-death over the second half.  Cells that land in a type simulated event by
         # event join it at mid-step.
-        for i in range(n):
-            for j in range(n):
-                mm[i, j] = 0.0
-        for i in range(n):
-            if mover[i]:
-                for p in range(m_ptr[i], m_ptr[i + 1]):
-                    e = m_idx[p]
-                    r = 0.5 * (m0[e] + m1[e]) * h
-                    mm[i, mdst[e]] += r
-                    mm[i, i] -= r
-        prob = _expm(mm)
-        for i in range(n):
-            if not mover[i]:
+        # one small matrix exponential per connected component of the move graph
+        for ci in range(comp_ptr.shape[0] - 1):
+            lo, hi = comp_ptr[ci], comp_ptr[ci + 1]
+            size = hi - lo
+            active = False
+            for q in range(lo, hi):
+                active = active or mover[comp_members[q]]
+            if not active or size < 2:
                 continue
-            left = xl[i]
-            xl[i] = 0
-            p_left = 1.0
-            for j in range(n):
-                if left == 0:
-                    break
-                pj = max(prob[i, j], 0.0)
-                c = left if pj >= p_left else rng.binomial(left, pj / p_left)
-                left -= c
-                p_left -= pj
-                if c == 0:
+            sub = np.zeros((size, size))
+            for q in range(lo, hi):
+                i = comp_members[q]
+                if mover[i]:
+                    for p in range(m_ptr[i], m_ptr[i + 1]):
+                        e = m_idx[p]
+                        r = 0.5 * (m0[e] + m1[e]) * h
+                        sub[q - lo, comp_local[mdst[e]]] += r
+                        sub[q - lo, q - lo] -= r
+            prob = _expm(sub)
+            for q in range(lo, hi):
+                i = comp_members[q]
+                if not mover[i]:
                     continue
-                if leapt[j]:
-                    od0[j] += c
-                else:
-                    arr_t[k] = t + hm
-                    arr_i[k] = j
-                    arr_c[k] = c
-                    k += 1
+                left = xl[i]
+                xl[i] = 0
+                p_left = 1.0
+                for qq in range(lo, hi):
+                    if left == 0:
+                        break
+                    j = comp_members[qq]
+                    pj = max(prob[q - lo, qq - lo], 0.0)
+                    c = left if pj >= p_left else rng.binomial(left, pj / p_left)
+                    left -= c
+                    p_left -= pj
+                    if c == 0:
+                        continue
+                    if leapt[j]:
+                        od0[j] += c
+                    else:
+                        arr_t[k] = t + hm
+                        arr_i[k] = j
+                        arr_c[k] = c
+                        k += 1
         for j in range(n):
             if leapt[j] and (mover[j] or od0[j] > 0):
                 xl[j] += _leap_part(rng, np.int64(od0[j]), b0[j], b1[j], d0[j], d1[j], 0.5, 1.0, h)
@@ -413,12 +547,52 @@ def _substep(rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
         for p in range(s_ptr[i], s_ptr[i + 1]):
             e = s_idx[p]
             if s0[e] > 0.0 or s1[e] > 0.0:
-                k = _emit(rng, k, xs[i], s0[e], s1[e], q1, 0.0, t, h, sdst[e], 1, max_arrivals,
-                          arr_t, arr_i, arr_c, b0, b1, d0, d1, batch)  # fmt: skip
+                k = _emit(
+                    rng,
+                    k,
+                    xs[i],
+                    s0[e],
+                    s1[e],
+                    q1,
+                    0.0,
+                    t,
+                    h,
+                    sdst[e],
+                    1,
+                    max_arrivals,
+                    arr_t,
+                    arr_i,
+                    arr_c,
+                    b0,
+                    b1,
+                    d0,
+                    d1,
+                    batch,
+                )
     for j in range(n):
         if in0[j] > 0.0 or in1[j] > 0.0:
-            k = _emit(rng, k, 1.0, in0[j], in1[j], 0.0, 0.0, t, h, j, isize[j], max_arrivals,
-                      arr_t, arr_i, arr_c, b0, b1, d0, d1, batch)  # fmt: skip
+            k = _emit(
+                rng,
+                k,
+                1.0,
+                in0[j],
+                in1[j],
+                0.0,
+                0.0,
+                t,
+                h,
+                j,
+                isize[j],
+                max_arrivals,
+                arr_t,
+                arr_i,
+                arr_c,
+                b0,
+                b1,
+                d0,
+                d1,
+                batch,
+            )
     _sort_arrivals(arr_t, arr_i, arr_c, k)
     check_total = False
     if stop_total > 0:
@@ -429,9 +603,33 @@ def _substep(rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
     status, t_event = 0, t
     if k > 0 or y.sum() > 0:  # nothing to simulate event by event otherwise
         status, t_event = _ssa(
-            rng, y, t, te, b0, b1, d0, d1, m0, m1, s0, s1, mdst, sdst, m_ptr, m_idx, s_ptr,
-            s_idx, arr_t, arr_i, arr_c, k, ub, check_total, stop_total, stop_mask,
-        )  # fmt: skip
+            rng,
+            y,
+            t,
+            te,
+            b0,
+            b1,
+            d0,
+            d1,
+            m0,
+            m1,
+            s0,
+            s1,
+            mdst,
+            sdst,
+            m_ptr,
+            m_idx,
+            s_ptr,
+            s_idx,
+            arr_t,
+            arr_i,
+            arr_c,
+            k,
+            ub,
+            check_total,
+            stop_total,
+            stop_mask,
+        )
     if status == 2:
         # Stopped inside the step: leapt types are drawn afresh at the stop time from their
         # birth-death law (independent of the few cells they exchanged before it).
@@ -457,11 +655,38 @@ def _substep(rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
 
 @nb.njit(cache=True, nogil=True)
 def run_block(
-    rng, knots, birth, death, msrc, mdst, mrate, ssrc, sdst, srate, inflow, isize,
-    x0, grid, record_at, ev_ptr, ev_type, ev_action, ev_value,
-    stop_total, stop_mask, stop_extinct, max_step, exact_below, max_arrivals, max_move_fraction,
-    out_counts, out_status, out_stop_time, out_stop_counts,
-):  # fmt: skip
+    rng,
+    knots,
+    birth,
+    death,
+    msrc,
+    mdst,
+    mrate,
+    ssrc,
+    sdst,
+    srate,
+    inflow,
+    isize,
+    x0,
+    grid,
+    record_at,
+    ev_ptr,
+    ev_type,
+    ev_action,
+    ev_value,
+    stop_total,
+    stop_mask,
+    stop_extinct,
+    max_step,
+    exact_below,
+    max_arrivals,
+    max_move_fraction,
+    out_counts,
+    out_status,
+    out_stop_time,
+    out_stop_counts,
+    out_events,
+):
     """Simulate ``out_counts.shape[0]`` runs with KendallLeap; fill the ``out_*`` arrays.
 
     Same arrays as :func:`cllsim.engine.reference.run_block`, plus the algorithm options
@@ -479,6 +704,7 @@ def run_block(
     i_s, i_e = rates_on_grid(knots, inflow, grid)
     m_ptr, m_idx = _csr(msrc, n)
     s_ptr, s_idx = _csr(ssrc, n)
+    comp_ptr, comp_members, comp_local = _components(msrc, mdst, n)
     # per grid step: the largest total move rate out of any type (bounds the splitting step)
     move_max = np.zeros(n_steps)
     for g in range(n_steps):
@@ -583,8 +809,24 @@ def run_block(
                         m1[e] = max(m_s[g, e], m_e[g, e])
                     for e in range(ns):
                         s1[e] = max(s_s[g, e], s_e[g, e])
-                    te, force = _substep_end(x, t, te, hi, lo, ub, in1, isize, msrc, mdst, m1,
-                                             ssrc, sdst, s1, stop_mask, stop_total)  # fmt: skip
+                    te, force = _substep_end(
+                        x,
+                        t,
+                        te,
+                        hi,
+                        lo,
+                        ub,
+                        in1,
+                        isize,
+                        msrc,
+                        mdst,
+                        m1,
+                        ssrc,
+                        sdst,
+                        s1,
+                        stop_mask,
+                        stop_total,
+                    )
                 ws = (t - ta) / span
                 we = (te - ta) / span
                 for i in range(n):
@@ -602,11 +844,52 @@ def run_block(
                     s0[e] = s_s[g, e] + ws * (s_e[g, e] - s_s[g, e])
                     s1[e] = s_s[g, e] + we * (s_e[g, e] - s_s[g, e])
                 status, t_stop = _substep(
-                    rng, x, t, te, b0, b1, d0, d1, m0, m1, s0, s1, in0, in1, isize,
-                    msrc, mdst, ssrc, sdst, m_ptr, m_idx, s_ptr, s_idx, forced, exact_below,
-                    max_arrivals, stop_total, stop_mask, extinction_possible,
-                    od0, od1, xs, xl, y, batch, leapt, mover, mm, arr_t, arr_i, arr_c, ub,
-                )  # fmt: skip
+                    rng,
+                    x,
+                    t,
+                    te,
+                    b0,
+                    b1,
+                    d0,
+                    d1,
+                    m0,
+                    m1,
+                    s0,
+                    s1,
+                    in0,
+                    in1,
+                    isize,
+                    msrc,
+                    mdst,
+                    ssrc,
+                    sdst,
+                    m_ptr,
+                    m_idx,
+                    s_ptr,
+                    s_idx,
+                    forced,
+                    exact_below,
+                    max_arrivals,
+                    stop_total,
+                    stop_mask,
+                    extinction_possible,
+                    od0,
+                    od1,
+                    xs,
+                    xl,
+                    y,
+                    batch,
+                    leapt,
+                    mover,
+                    mm,
+                    comp_ptr,
+                    comp_members,
+                    comp_local,
+                    arr_t,
+                    arr_i,
+                    arr_c,
+                    ub,
+                )
                 if status == 0:
                     t_stop = np.nan
                     if reached_total(x, stop_total, stop_mask):
@@ -623,3 +906,4 @@ def run_block(
         out_status[r] = status
         out_stop_time[r] = t_stop
         out_stop_counts[r, :] = x
+        out_events[r] = -1  # leaps have no event count

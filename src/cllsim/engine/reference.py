@@ -27,18 +27,42 @@ def _record(out_counts, r, row, x):
 
 @nb.njit(cache=True, nogil=True)
 def run_block(
-    rng, knots, birth, death, msrc, mdst, mrate, ssrc, sdst, srate, inflow, isize,
-    x0, grid, record_at, ev_ptr, ev_type, ev_action, ev_value,
-    stop_total, stop_mask, stop_extinct, max_events,
-    out_counts, out_status, out_stop_time, out_stop_counts,
-):  # fmt: skip
+    rng,
+    knots,
+    birth,
+    death,
+    msrc,
+    mdst,
+    mrate,
+    ssrc,
+    sdst,
+    srate,
+    inflow,
+    isize,
+    x0,
+    grid,
+    record_at,
+    ev_ptr,
+    ev_type,
+    ev_action,
+    ev_value,
+    stop_total,
+    stop_mask,
+    stop_extinct,
+    max_events,
+    out_counts,
+    out_status,
+    out_stop_time,
+    out_stop_counts,
+    out_events,
+):
     """Simulate ``out_counts.shape[0]`` runs event by event; fill the ``out_*`` arrays.
 
     Parameters are the flat arrays of :class:`cllsim.engine.network.Network` (rates
     float64[m, k] at ``knots``), the step grid float64[G] with ``record_at`` int64[G]
     (record row or -1), count events in CSR form over grid points, the stop condition, and
     ``max_events`` per run (status 3 when exhausted).  Outputs: counts int64[R, T, n],
-    status int8[R], stop time float64[R], counts at stop int64[R, n].
+    status int8[R], stop time float64[R], counts at stop int64[R, n], events int64[R].
     """
     n = x0.shape[0]
     nm = msrc.shape[0]
@@ -144,3 +168,4 @@ def run_block(
         out_status[r] = status
         out_stop_time[r] = t_stop
         out_stop_counts[r, :] = x
+        out_events[r] = n_events

@@ -39,6 +39,8 @@ class NetworkResult:
         When the run stopped; NaN for runs that completed.
     stop_counts : int64[n_runs, n_types]
         Counts at the stop (at the last record time for completed runs).
+    n_events : int64[n_runs]
+        Events simulated one at a time by ExactSSA; -1 for KendallLeap, which leaps.
     provenance : dict
         cllsim version, algorithm and options, seed entropy and spawn key, block size.
     """
@@ -49,10 +51,11 @@ class NetworkResult:
     status: NDArray[np.int8]
     stop_time_days: NDArray[np.float64]
     stop_counts: NDArray[np.int64]
+    n_events: NDArray[np.int64]
     provenance: dict[str, Any]
 
     def __post_init__(self) -> None:
-        for name in ("times_days", "counts", "status", "stop_time_days", "stop_counts"):
+        for name in ("times_days", "counts", "status", "stop_time_days", "stop_counts", "n_events"):
             getattr(self, name).setflags(write=False)
 
     @property

@@ -123,13 +123,14 @@ def _plan(
 
 def _run_block(
     plan: _Plan, algorithm: Algorithm, root: np.random.SeedSequence, block: int, n_runs: int
-) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
     rng = child_generator(root, block)
     n = plan.x0.size
     counts = np.zeros((n_runs, plan.n_records, n), dtype=np.int64)
     status = np.zeros(n_runs, dtype=np.int8)
     stop_time = np.full(n_runs, np.nan)
     stop_counts = np.zeros((n_runs, n), dtype=np.int64)
+    events = np.zeros(n_runs, dtype=np.int64)
     common = (
         rng,
         *plan.tables,
@@ -144,7 +145,7 @@ def _run_block(
         plan.stop_mask,
         plan.stop_extinct,
     )
-    outs = (counts, status, stop_time, stop_counts)
+    outs = (counts, status, stop_time, stop_counts, events)
     if isinstance(algorithm, KendallLeap):
         from cllsim.engine import leap  # imported late: numba compiles (or loads) on first use
 
@@ -263,7 +264,9 @@ def simulate_network(
                 bar.advance()
     bar.close()
 
-    counts, status, stop_time, stop_counts = (np.concatenate(p) for p in zip(*parts, strict=True))
+    counts, status, stop_time, stop_counts, events = (
+        np.concatenate(p) for p in zip(*parts, strict=True)
+    )
     provenance: dict[str, Any] = {
         "cllsim_version": __version__,
         "algorithm": type(algorithm).__name__,
@@ -279,6 +282,7 @@ def simulate_network(
         status=status,
         stop_time_days=stop_time,
         stop_counts=stop_counts,
+        n_events=events,
         provenance=provenance,
     )
 

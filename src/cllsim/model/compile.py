@@ -156,7 +156,7 @@ def compile_model(scenario: Scenario) -> CompiledModel:
         np.where(tissue, value("ibrutinib_death_tissue"), value("ibrutinib_death_blood")) * btki
     )
     protection = np.array(
-        [1.0, kin.protection_lymph_node, kin.protection_lymph_node, kin.protection_marrow]
+        [1.0, kin.protection_recent, kin.protection_lymph_node, kin.protection_marrow]
     )
     pers_ec50 = np.where(persister, per.ec50_factor, 1.0)
     ven_ec50 = (

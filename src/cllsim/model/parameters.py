@@ -108,16 +108,23 @@ _ALL = (
     # --- microenvironment protection against BH3 mimetics (EC50 multipliers) ----------------
     Parameter(
         "protection_lymph_node",
-        1000.0,
+        6000.0,
         "x EC50",
-        "CD40L + IL-4 stimulation makes CLL cells ~1000-fold less sensitive (Vogler et al., Blood 2009;113:4403)",
-        "V",
+        "CD40L + IL-4 makes CLL cells ~1000-fold less sensitive in vitro (Vogler et al., Blood 2009;113:4403); set higher so that the nodal kill on 400 mg venetoclax is ~0.02/day (nodes shrink over months); to be refitted by calibration",
+        "A",
     ),
     Parameter(
         "protection_marrow",
+        10000.0,
+        "x EC50",
+        "marrow cells least primed (Davids et al., Blood 2012;120:3501): above the lymph node's",
+        "A",
+    ),
+    Parameter(
+        "protection_recent",
         300.0,
         "x EC50",
-        "marrow cells least primed (Davids et al., Blood 2012;120:3501); factor assumed below LN's",
+        "recent emigrants keep part of the niche's protection for days (Haselager et al., Blood Adv 2021;5:3497)",
         "A",
     ),
     # --- persisters --------------------------------------------------------------------------
@@ -249,7 +256,7 @@ _ALL = (
     ),
     Parameter(
         "venetoclax_ec50",
-        40.0,
+        100.0,
         "ng/mL",
         "highly primed blood CLL cells (Davids 2012); set for deep blood responses at 400 mg",
         "A",
@@ -257,24 +264,24 @@ _ALL = (
     Parameter("venetoclax_hill", 1.0, "1", "assumed", "A"),
     # --- obinutuzumab (ng/mL) ------------------------------------------------------------------
     Parameter(
-        "obinutuzumab_kmax_blood", 0.8, "per day", "anti-CD20 kills mostly in blood; assumed", "A"
+        "obinutuzumab_kmax_blood", 0.3, "per day", "anti-CD20 kills mostly in blood; assumed", "A"
     ),
     Parameter(
         "obinutuzumab_tissue_factor",
-        0.1,
+        0.01,
         "x kmax in tissue",
-        "anti-CD20 acts less in tissue; assumed",
+        "anti-CD20 kills mostly in blood, little in tissue; assumed",
         "A",
     ),
     Parameter(
         "obinutuzumab_ec50",
-        20000.0,
+        50000.0,
         "ng/mL",
         "assumed (concentrations ~1e5 ng/mL after 1000 mg)",
         "A",
     ),
     # --- chlorambucil (ng/mL) --------------------------------------------------------------------
-    Parameter("chlorambucil_kmax", 8.0, "per day", "short kill pulse per dose; assumed", "A"),
+    Parameter("chlorambucil_kmax", 1.0, "per day", "short kill pulse per dose; assumed", "A"),
     Parameter(
         "chlorambucil_ec50", 300.0, "ng/mL", "assumed (Cmax ~ 0.5-1 ug/mL after 0.5 mg/kg)", "A"
     ),

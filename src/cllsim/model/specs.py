@@ -123,6 +123,11 @@ class KineticsSpec(BaseModel):
     protection_marrow: float = Field(
         value("protection_marrow"), ge=1, description="venetoclax EC50 multiplier in the marrow"
     )
+    protection_recent: float = Field(
+        value("protection_recent"),
+        ge=1,
+        description="venetoclax EC50 multiplier of cells that recently left a niche",
+    )
 
 
 class PersisterSpec(BaseModel):

@@ -75,16 +75,18 @@ class Dose:
     duration_days: float = 0.0
 
     def __post_init__(self) -> None:
-        where = f"Dose of {self.drug!r} at day {self.time_days!r}"
         if not isinstance(self.drug, str) or not self.drug:
             raise SpecError(f"Dose: drug must be a non-empty name, got {self.drug!r}")
         for name in ("time_days", "amount_mg", "duration_days"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise SpecError(f"{where}: {name} must be a number, got {value!r}")
+                raise SpecError(f"Dose of {self.drug!r}: {name} must be a number, got {value!r}")
             if not math.isfinite(value):
-                raise SpecError(f"{where}: {name} must be finite, got {value!r}")
+                raise SpecError(
+                    f"Dose of {self.drug!r}: {name} must be finite, got {float(value)!r}"
+                )
             object.__setattr__(self, name, float(value))
+        where = f"Dose of {self.drug!r} at day {self.time_days!r}"
         if self.amount_mg <= 0:
             raise SpecError(f"{where}: amount_mg must be > 0 mg, got {self.amount_mg!r}")
         if self.route not in ROUTES:
@@ -176,7 +178,7 @@ def validate_cycle_starts(
 def cycle_starts(start_day: float, n_cycles: int, cycle_length_days: float) -> tuple[float, ...]:
     """Back-to-back cycle starts ``start_day + k * cycle_length_days``, k = 0 .. n_cycles-1."""
     if not math.isfinite(start_day):
-        raise SpecError(f"cycle_starts: start_day must be finite, got {start_day!r}")
+        raise SpecError(f"cycle_starts: start_day must be finite, got {float(start_day)!r}")
     return tuple(float(start_day) + k * cycle_length_days for k in range(n_cycles))
 
 

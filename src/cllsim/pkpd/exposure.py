@@ -34,7 +34,7 @@ def _times(name: str, value: ArrayLike) -> NDArray[np.float64]:
     t = np.asarray(value, dtype=np.float64)
     if not np.all(np.isfinite(t)):
         bad = t.reshape(-1)[~np.isfinite(t.reshape(-1))][0]
-        raise SpecError(f"{name} must be finite times in days, got {bad!r}")
+        raise SpecError(f"{name} must be finite times in days, got {float(bad)!r}")
     return t
 
 
@@ -118,7 +118,7 @@ def concentration_integral(
         k = int(np.argmax(np.diff(e) < 0))
         raise SpecError(
             f"concentration_integral: edges_days must be non-decreasing; edges_days[{k + 1}] = "
-            f"{e[k + 1]!r} comes before edges_days[{k}] = {e[k]!r}"
+            f"{float(e[k + 1])!r} comes before edges_days[{k}] = {float(e[k])!r}"
         )
     return integrate(superposition_for(doses, drug), e)
 

@@ -146,7 +146,9 @@ def free_fraction_at(
     if table.present.size == 0:
         return out.reshape(t.shape)
     if flat.size and flat.max() > table.edges[-1]:
-        raise ValueError(f"time {flat.max()!r} is after the table horizon {table.edges[-1]!r}")
+        raise ValueError(
+            f"time {float(flat.max())!r} is after the table horizon {float(table.edges[-1])!r}"
+        )
     inside = flat > table.edges[0]
     piece = np.searchsorted(table.edges, flat[inside], side="right") - 1
     piece = np.minimum(piece, table.present.size - 1)

@@ -75,8 +75,10 @@ class PKParameters(BaseModel):
         0.0, ge=0, description="intercompartmental clearance Q, L/day; 0 when Vp is 0"
     )
     absorption_rate_per_day: float | None = Field(
-        None, gt=0, description="first-order absorption rate ka of oral doses, per day; "
-        "None when the drug is only given IV"
+        None,
+        gt=0,
+        description="first-order absorption rate ka of oral doses, per day; "
+        "None when the drug is only given IV",
     )
     bioavailability: float = Field(
         1.0, gt=0, le=1, description="fraction of an oral dose reaching the circulation"
@@ -129,12 +131,15 @@ class BTKOccupancyParameters(BaseModel):
     model_config = _FROZEN
 
     resynthesis_fraction_per_day: float = Field(
-        gt=0, lt=1, description="fraction of total BTK newly made (free) per day, from fully "
-        "occupied BTK with no drug; dimensionless per day"
+        gt=0,
+        lt=1,
+        description="fraction of total BTK newly made (free) per day, from fully "
+        "occupied BTK with no drug; dimensionless per day",
     )
     inactivation_rate_per_ng_ml_day: float = Field(
-        gt=0, description="kappa: covalent inactivation rate of free BTK per unit plasma "
-        "concentration, per (ng/mL) per day"
+        gt=0,
+        description="kappa: covalent inactivation rate of free BTK per unit plasma "
+        "concentration, per (ng/mL) per day",
     )
 
     @property
@@ -151,8 +156,9 @@ class DrugParameters(BaseModel):
     name: str = Field(min_length=1, description="drug name used in dose records")
     pk: PKParameters
     effect_driver: Literal["concentration", "btk_occupancy"] = Field(
-        "concentration", description="exposure passed to PD: plasma concentration in ng/mL, "
-        "or BTK occupancy as a fraction in [0, 1]"
+        "concentration",
+        description="exposure passed to PD: plasma concentration in ng/mL, "
+        "or BTK occupancy as a fraction in [0, 1]",
     )
     btk_occupancy: BTKOccupancyParameters | None = None
     sources: tuple[str, ...] = Field((), description="references for the numbers above")
@@ -250,8 +256,9 @@ class RegimenDefaults(BaseModel):
     cll14_n_cycles: int = Field(12, gt=0, description="CLL14 cycles of treatment [V]")
     ibrutinib_daily_mg: float = Field(420.0, gt=0, description="ibrutinib daily dose, mg [V]")
     venetoclax_ramp_mg: tuple[float, ...] = Field(
-        (20.0, 50.0, 100.0, 200.0), description="venetoclax ramp-up doses, mg daily, one "
-        "step per week, before the target dose [V]"
+        (20.0, 50.0, 100.0, 200.0),
+        description="venetoclax ramp-up doses, mg daily, one "
+        "step per week, before the target dose [V]",
     )
     venetoclax_ramp_step_days: int = Field(7, gt=0, description="days per ramp-up step [V]")
     venetoclax_target_mg: float = Field(400.0, gt=0, description="venetoclax daily dose, mg [V]")
@@ -270,12 +277,16 @@ class RegimenDefaults(BaseModel):
         4.0, gt=0, description="100 mg at 25 mg/h, hours [V] GAZYVA label"
     )
     obinutuzumab_second_infusion_hours: float = Field(
-        4.0, gt=0, description="900 mg from 50 mg/h, +50 mg/h every 30 min to 400 mg/h, hours "
-        "(derived from the GAZYVA label rates) [V]"
+        4.0,
+        gt=0,
+        description="900 mg from 50 mg/h, +50 mg/h every 30 min to 400 mg/h, hours "
+        "(derived from the GAZYVA label rates) [V]",
     )
     obinutuzumab_infusion_hours: float = Field(
-        3.25, gt=0, description="1000 mg from 100 mg/h, +100 mg/h every 30 min to 400 mg/h, "
-        "hours (derived from the GAZYVA label rates) [V]"
+        3.25,
+        gt=0,
+        description="1000 mg from 100 mg/h, +100 mg/h every 30 min to 400 mg/h, "
+        "hours (derived from the GAZYVA label rates) [V]",
     )
     chlorambucil_mg_per_kg: float = Field(
         0.5, gt=0, description="chlorambucil per dose, mg/kg [M] reference/cll.md"
@@ -294,12 +305,16 @@ class PDDefaults(BaseModel):
     model_config = _FROZEN
 
     lymph_node_bh3_mimetic_ec50_fold: float = Field(
-        1000.0, gt=0, description="venetoclax EC50 multiplier in lymph-node-stimulated cells "
-        "(CD40L + IL-4), dimensionless; Vogler et al., Blood 2009;113:4403 [V]"
+        1000.0,
+        gt=0,
+        description="venetoclax EC50 multiplier in lymph-node-stimulated cells "
+        "(CD40L + IL-4), dimensionless; Vogler et al., Blood 2009;113:4403 [V]",
     )
     bcl2_g101v_ec50_fold: float = Field(
-        180.0, gt=0, description="venetoclax EC50 multiplier for BCL2 G101V (lower affinity), "
-        "dimensionless; reference/cll.md Resistance biology [V]"
+        180.0,
+        gt=0,
+        description="venetoclax EC50 multiplier for BCL2 G101V (lower affinity), "
+        "dimensionless; reference/cll.md Resistance biology [V]",
     )
 
 

@@ -165,9 +165,7 @@ def superpose(
     bolus = ~is_oral & ~infusion
     weights[bolus, : lam.size] = amount[bolus, None] * c
     rate_mg_day = np.where(infusion, amount / np.where(infusion, dur, 1.0), 0.0)
-    weights[infusion, : lam.size] = (
-        rate_mg_day[infusion, None] * c * _phi(lam, dur[infusion, None])
-    )
+    weights[infusion, : lam.size] = rate_mg_day[infusion, None] * c * _phi(lam, dur[infusion, None])
     mode_rates = lam
     if has_ka:
         ka = float(absorption_rate_per_day)

@@ -9,6 +9,7 @@ venetoclax start, C1D22, is at time 21.0).  Cycles may be delayed by passing
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 from cllsim.errors import SpecError
@@ -34,7 +35,7 @@ _HOURS_PER_DAY = 24.0
 
 
 def _finite(owner: str, name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise SpecError(f"{owner}: {name} must be a finite number of days, got {value!r}")
     return float(value)
 
@@ -61,9 +62,7 @@ def venetoclax_daily_with_ramp_up(
     steps = defaults.venetoclax_ramp_step_days
     amounts = [mg for mg in defaults.venetoclax_ramp_mg for _ in range(steps)]
     amounts += [defaults.venetoclax_target_mg] * max(0, n_days - len(amounts))
-    return tuple(
-        Dose(first_day + k, "venetoclax", amounts[k]) for k in range(max(0, int(n_days)))
-    )
+    return tuple(Dose(first_day + k, "venetoclax", amounts[k]) for k in range(max(0, int(n_days))))
 
 
 def ibrutinib_continuous(
@@ -123,8 +122,9 @@ def _cycles(
 ) -> tuple[float, ...]:
     n, length = defaults.cll14_n_cycles, defaults.cycle_length_days
     if cycle_starts_days is None:
-        return cycle_starts(_finite(owner, "start_day", 0.0 if start_day is None else start_day),
-                            n, length)
+        return cycle_starts(
+            _finite(owner, "start_day", 0.0 if start_day is None else start_day), n, length
+        )
     if start_day is not None:
         raise SpecError(
             f"{owner}: give start_day or cycle_starts_days, not both "
@@ -132,9 +132,7 @@ def _cycles(
         )
     starts = validate_cycle_starts(cycle_starts_days, length, owner=owner)
     if len(starts) != n:
-        raise SpecError(
-            f"{owner}: cycle_starts_days must hold {n} cycle starts, got {len(starts)}"
-        )
+        raise SpecError(f"{owner}: cycle_starts_days must hold {n} cycle starts, got {len(starts)}")
     return starts
 
 
@@ -152,15 +150,26 @@ def obinutuzumab_cll14(
             f"obinutuzumab_cll14: need at least {defaults.obinutuzumab_n_cycles} cycle starts, "
             f"got {len(starts)}"
         )
-    hours = [defaults.obinutuzumab_first_infusion_hours, defaults.obinutuzumab_second_infusion_hours]
+    hours = [
+        defaults.obinutuzumab_first_infusion_hours,
+        defaults.obinutuzumab_second_infusion_hours,
+    ]
     doses = []
     for k, (day, mg) in enumerate(defaults.obinutuzumab_cycle1):
         h = hours[k] if k < len(hours) else defaults.obinutuzumab_infusion_hours
-        doses.append(Dose(starts[0] + day - 1, "obinutuzumab", mg, "iv_infusion",
-                          h / _HOURS_PER_DAY))
+        doses.append(
+            Dose(starts[0] + day - 1, "obinutuzumab", mg, "iv_infusion", h / _HOURS_PER_DAY)
+        )
     for s in starts[1 : defaults.obinutuzumab_n_cycles]:
-        doses.append(Dose(s, "obinutuzumab", defaults.obinutuzumab_later_mg, "iv_infusion",
-                          defaults.obinutuzumab_infusion_hours / _HOURS_PER_DAY))
+        doses.append(
+            Dose(
+                s,
+                "obinutuzumab",
+                defaults.obinutuzumab_later_mg,
+                "iv_infusion",
+                defaults.obinutuzumab_infusion_hours / _HOURS_PER_DAY,
+            )
+        )
     return merge_doses(doses)
 
 
@@ -229,8 +238,10 @@ def cll14_chlorambucil_obinutuzumab(
     """
     owner = "cll14_chlorambucil_obinutuzumab"
     weight = defaults.body_weight_kg if body_weight_kg is None else body_weight_kg
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or not (
-        math.isfinite(weight) and weight > 0
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, numbers.Real)
+        or not (math.isfinite(weight) and weight > 0)
     ):
         raise SpecError(f"{owner}: body_weight_kg must be a finite weight > 0 kg, got {weight!r}")
     starts = _cycles(owner, start_day, cycle_starts_days, defaults)

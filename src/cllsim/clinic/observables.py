@@ -1,0 +1,156 @@
+"""One row per visit of what the clinic sees: the table written to ``observables.parquet``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cllsim.clinic.assays import MrdAssay, VafAssay
+from cllsim.clinic.counts import compartment_totals, genotype_totals, validate_counts
+from cllsim.clinic.measures import _alc, _ln_volume, _mrd_blood, _mrd_marrow, _vaf
+from cllsim.clinic.physiology import DEFAULT_PHYSIOLOGY, Physiology
+from cllsim.clinic.treatment import as_treatment_periods, on_treatment
+from cllsim.errors import SpecError
+
+__all__ = ["OBSERVABLE_COLUMNS", "RESISTANCE_GENOTYPES", "VISIT_TIME_TOLERANCE_DAYS", "observables"]
+
+#: Resistance mutations always reported (VAF 0 when absent): BTK C481S and PLCG2 (BTK
+#: inhibitors), BCL2 G101V (venetoclax), TP53 (chemo-immunotherapy); reference/cll.md.
+RESISTANCE_GENOTYPES: tuple[str, ...] = ("BTK_C481S", "PLCG2", "BCL2_G101V", "TP53")
+#: Columns before the ``vaf_<genotype>`` columns; ``on_treatment`` comes last.
+OBSERVABLE_COLUMNS: tuple[str, ...] = (
+    "time_days",
+    "alc_1e9_per_l",
+    "ln_volume_ml",
+    "mrd_blood",
+    "mrd_marrow",
+    "mrd_blood_measured",
+    "mrd_marrow_measured",
+)
+#: A visit day matches a recorded time when they differ by at most this (days): float noise.
+VISIT_TIME_TOLERANCE_DAYS = 1e-9
+
+
+def _assay(value: Any, kind: type[Any], what: str) -> Any:
+    if isinstance(value, str):
+        return kind.builtin(value)
+    if not isinstance(value, kind):
+        raise SpecError(
+            f"{what} must be a {kind.__name__} or the name of a built-in one, "
+            f"got {type(value).__name__}"
+        )
+    return value
+
+
+def _visit_rows(times: np.ndarray, visits_days: Sequence[float] | None) -> np.ndarray:
+    """Row positions in ``times`` (sorted) of each visit; SpecError for unknown visits."""
+    if visits_days is None:
+        return np.arange(times.size)
+    visits = np.asarray(visits_days, dtype=np.float64).ravel()
+    if visits.size and np.any(np.diff(visits) <= 0):
+        raise SpecError(f"visits_days must be strictly increasing, got {visits.tolist()}")
+    if times.size == 0:
+        raise SpecError("counts: the table has no rows, so no visit can be read from it")
+    pos = np.clip(np.searchsorted(times, visits), 0, times.size - 1)
+    before = np.maximum(pos - 1, 0)
+    nearest = np.where(np.abs(times[before] - visits) < np.abs(times[pos] - visits), before, pos)
+    unknown = np.abs(times[nearest] - visits) > VISIT_TIME_TOLERANCE_DAYS
+    if unknown.any():
+        raise SpecError(
+            f"visits_days: day(s) {visits[unknown].tolist()} are not times of the counts table; "
+            "simulate with these days among the recorded times, or visit on recorded days "
+            f"(counts has {times.size} times from {times[0]} to {times[-1]})"
+        )
+    return nearest
+
+
+def observables(
+    counts: pd.DataFrame,
+    *,
+    visits_days: Sequence[float] | None,
+    treatment_periods: Iterable[Any],
+    assay: MrdAssay | str,
+    vaf_assay: VafAssay | str,
+    rng: np.random.Generator,
+    resistance_genotypes: Sequence[str] = RESISTANCE_GENOTYPES,
+    physiology: Physiology = DEFAULT_PHYSIOLOGY,
+) -> pd.DataFrame:
+    """What the clinic sees at each visit of one patient: true and measured values.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Tidy counts of one patient: ``time_days, compartment, genotype, phenotype, cells``.
+    visits_days : sequence of float or None
+        Visit days (days, strictly increasing), each a time of ``counts`` (to within
+        :data:`VISIT_TIME_TOLERANCE_DAYS`); None for every time of ``counts``.
+    treatment_periods : iterable
+        :class:`~cllsim.clinic.treatment.TreatmentPeriod` items (or mappings or
+        ``(start_day, end_day, drug_classes)`` tuples); may be empty.
+    assay : MrdAssay or str
+        MRD assay for blood and marrow, or a name in :data:`~cllsim.clinic.assays.MRD_ASSAYS`.
+    vaf_assay : VafAssay or str
+        Mutation assay, or a name in :data:`~cllsim.clinic.assays.VAF_ASSAYS`.
+    rng : numpy.random.Generator
+        Source of the measurement noise.  Draws, in this order: blood MRD at every visit,
+        marrow MRD at every visit, then each VAF column in column order.
+    resistance_genotypes : sequence of str
+        Mutations whose VAF is always reported; mutations present in ``counts`` (other than
+        the wild type) are added after them, sorted.
+    physiology : Physiology
+        Volumes and normal cells (defaults and sources in :mod:`cllsim.clinic.physiology`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per visit, columns in this order: ``time_days`` (days), ``alc_1e9_per_l``
+        (10^9/L), ``ln_volume_ml`` (mL), ``mrd_blood``, ``mrd_marrow`` (true CLL cells per
+        leukocyte), ``mrd_blood_measured``, ``mrd_marrow_measured`` (assay reports, NaN when
+        undetectable), ``vaf_<genotype>`` (measured allele fraction, NaN when undetectable)
+        per mutation, ``on_treatment`` (bool).
+
+    Raises
+    ------
+    SpecError
+        If ``counts`` breaks the contract, a visit day is not a time of ``counts``, a treatment
+        period or an assay name is invalid.
+    TypeError
+        If ``rng`` is not a numpy Generator.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    mrd_assay = _assay(assay, MrdAssay, "assay")
+    mutation_assay = _assay(vaf_assay, VafAssay, "vaf_assay")
+    periods = as_treatment_periods(treatment_periods)
+    table = validate_counts(counts)
+
+    totals = compartment_totals(table)
+    rows = _visit_rows(totals.index.to_numpy(), visits_days)
+    totals = totals.iloc[rows]
+    times = totals.index.to_numpy()
+    blood = totals["blood"].to_numpy()
+    mrd_b = _mrd_blood(blood, physiology)
+    mrd_m = _mrd_marrow(totals["marrow"].to_numpy(), physiology)
+
+    mutant = genotype_totals(table, "blood").iloc[rows]
+    order = list(dict.fromkeys([*resistance_genotypes, *mutant.columns]))
+    vafs = _vaf(mutant.reindex(columns=order, fill_value=0.0), blood, physiology)
+
+    result = pd.DataFrame(
+        {
+            "time_days": times,
+            "alc_1e9_per_l": _alc(blood, physiology),
+            "ln_volume_ml": _ln_volume(totals["lymph_node"].to_numpy(), physiology),
+            "mrd_blood": mrd_b,
+            "mrd_marrow": mrd_m,
+            "mrd_blood_measured": mrd_assay.measure(mrd_b, rng=rng),
+            "mrd_marrow_measured": mrd_assay.measure(mrd_m, rng=rng),
+        }
+    )
+    for column in vafs.columns:
+        result[column] = mutation_assay.measure(vafs[column].to_numpy(), rng=rng)
+    result["on_treatment"] = on_treatment(times, periods)
+    return result

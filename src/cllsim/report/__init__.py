@@ -1,0 +1,5 @@
+"""Reports: self-contained HTML pages rendered from result tables."""
+
+from cllsim.report.patient import write_patient_report
+
+__all__ = ["write_patient_report"]

@@ -1,0 +1,83 @@
+"""Dose records and schedule builders (cllsim.pkpd.dosing)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cllsim.errors import SpecError
+from cllsim.pkpd.dosing import (
+    Dose,
+    cycle_starts,
+    daily_doses,
+    dose_arrays,
+    merge_doses,
+    sort_doses,
+    validate_cycle_starts,
+)
+
+
+def test_dose_is_immutable_and_orderable() -> None:
+    d = Dose(2, "venetoclax", 20)
+    assert d.time_days == 2.0 and isinstance(d.time_days, float)
+    with pytest.raises(AttributeError):
+        d.amount_mg = 3.0  # type: ignore[misc]
+    assert Dose(1.0, "b", 1.0) < Dose(2.0, "a", 1.0)
+    assert Dose(np.float64(1.5), "a", np.int64(3)).amount_mg == 3.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"amount_mg": -20.0}, r"amount_mg must be > 0 mg, got -20\.0"),
+        ({"amount_mg": 0.0}, r"amount_mg must be > 0 mg, got 0\.0"),
+        ({"time_days": float("nan")}, r"time_days must be finite, got nan"),
+        ({"route": "sc"}, r"unknown route 'sc'"),
+        ({"route": "iv_infusion"}, r"duration_days of an iv_infusion must be > 0 days, got 0\.0"),
+        ({"duration_days": 0.1}, r"duration_days must be 0 for route 'oral', got 0\.1"),
+        ({"drug": ""}, r"drug must be a non-empty name"),
+        ({"amount_mg": "400"}, r"amount_mg must be a number, got '400'"),
+    ],
+)
+def test_dose_validation_names_field_and_value(kwargs: dict, message: str) -> None:
+    args = {"time_days": 1.0, "drug": "venetoclax", "amount_mg": 400.0} | kwargs
+    with pytest.raises(SpecError, match=message):
+        Dose(**args)
+
+
+def test_sort_and_merge() -> None:
+    a = (Dose(3.0, "x", 1.0), Dose(1.0, "x", 1.0))
+    b = [Dose(2.0, "y", 1.0)]
+    merged = merge_doses(a, b)
+    assert isinstance(merged, tuple)
+    assert [d.time_days for d in merged] == [1.0, 2.0, 3.0]
+    with pytest.raises(SpecError, match=r"doses\[1\] must be a Dose, got tuple"):
+        sort_doses([Dose(1.0, "x", 1.0), (2.0, "x", 1.0)])
+
+
+def test_daily_doses() -> None:
+    doses = daily_doses("ibrutinib", 420.0, 5.0, 3)
+    assert [d.time_days for d in doses] == [5.0, 6.0, 7.0]
+    assert daily_doses("ibrutinib", 420.0, 5.0, 0) == ()
+    with pytest.raises(SpecError, match=r"n_days must be a whole number >= 0, got -1"):
+        daily_doses("ibrutinib", 420.0, 0.0, -1)
+
+
+def test_cycles() -> None:
+    assert cycle_starts(1.0, 3, 28) == (1.0, 29.0, 57.0)
+    assert validate_cycle_starts([0, 28, 60], 28, owner="t") == (0.0, 28.0, 60.0)
+    with pytest.raises(SpecError, match=r"t: cycle_starts_days\[2\] = 50\.0 overlaps cycle 2"):
+        validate_cycle_starts([0, 28, 50], 28, owner="t")
+    with pytest.raises(SpecError, match=r"cycle_starts_days\[1\] = -5\.0 comes before cycle 1"):
+        validate_cycle_starts([0, -5], 28, owner="t")
+    with pytest.raises(SpecError, match=r"cycle_starts_days\[0\] must be finite, got inf"):
+        validate_cycle_starts([float("inf")], 28, owner="t")
+
+
+def test_dose_arrays_selects_one_drug() -> None:
+    doses = [Dose(0.0, "a", 1.0), Dose(1.0, "b", 2.0, "iv_infusion", 0.5), Dose(2.0, "b", 3.0)]
+    t, amount, duration, oral = dose_arrays(doses, "b")
+    assert t.tolist() == [1.0, 2.0]
+    assert amount.tolist() == [2.0, 3.0]
+    assert duration.tolist() == [0.5, 0.0]
+    assert oral.tolist() == [False, True]

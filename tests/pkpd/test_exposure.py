@@ -1,0 +1,56 @@
+"""Exposure front functions (cllsim.pkpd.exposure): dispatch, limits and input checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cllsim.errors import SpecError
+from cllsim.pkpd.dosing import Dose
+from cllsim.pkpd.exposure import (
+    btk_occupancy,
+    concentration,
+    concentration_integral,
+    exposure,
+    exposure_evaluator,
+    exposure_matrix,
+)
+from cllsim.pkpd.parameters import IBRUTINIB, OBINUTUZUMAB, VENETOCLAX, DrugParameters
+
+
+def test_exposure_matrix_columns_follow_drugs() -> None:
+    doses = [Dose(0.0, "venetoclax", 400.0), Dose(0.0, "ibrutinib", 420.0)]
+    t = np.array([0.5, 1.0, 2.0])
+    m = exposure_matrix(doses, [VENETOCLAX, IBRUTINIB], t)
+    assert m.shape == (3, 2)
+    assert m[:, 0] == pytest.approx(concentration(doses, VENETOCLAX, t), rel=1e-15)
+    assert m[:, 1] == pytest.approx(btk_occupancy(doses, IBRUTINIB, t), rel=1e-15)
+    assert np.all((m[:, 1] > 0) & (m[:, 1] < 1))
+
+
+def test_left_limit_only_where_asked() -> None:
+    bolus = DrugParameters(name="x", pk=OBINUTUZUMAB.pk)
+    doses = [Dose(1.0, "x", 100.0, "iv_bolus")]
+    m = exposure_matrix(doses, [bolus], [1.0, 1.0], left_limit=[True, False])
+    assert m[0, 0] == 0.0 and m[1, 0] > 0.0
+    f = exposure_evaluator(doses, bolus, 2.0)
+    assert f(np.array([1.0]), left_limit=True)[0] == 0.0
+
+
+def test_exposure_dispatch() -> None:
+    doses = [Dose(0.0, "ibrutinib", 420.0)]
+    assert exposure(doses, IBRUTINIB, 1.0) < 1.0  # occupancy, a fraction
+    plasma = IBRUTINIB.model_copy(update={"effect_driver": "concentration"})
+    assert exposure(doses, plasma, 2.0 / 24) > 10.0  # ng/mL near Tmax
+
+
+def test_bad_inputs() -> None:
+    no_ka = DrugParameters(name="venetoclax", pk=OBINUTUZUMAB.pk)
+    with pytest.raises(SpecError, match=r"'venetoclax': has oral doses but pk.absorption_rate"):
+        concentration([Dose(0.0, "venetoclax", 400.0)], no_ka, 1.0)
+    with pytest.raises(SpecError, match=r"times_days must be finite times in days, got nan"):
+        concentration([], VENETOCLAX, [1.0, float("nan")])
+    with pytest.raises(SpecError, match=r"edges_days\[1\] = 0\.5 comes before edges_days\[0\]"):
+        concentration_integral([], VENETOCLAX, [1.0, 0.5])
+    with pytest.raises(SpecError, match=r"'venetoclax': btk_occupancy parameters are None"):
+        btk_occupancy([], VENETOCLAX, [1.0])
