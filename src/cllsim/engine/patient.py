@@ -25,7 +25,7 @@ from cllsim.pkpd import DRUGS, Dose, exposure_grid, exposure_table, merge_doses
 from cllsim.pkpd import regimens as rx
 from cllsim.seeding import RngLike, child_generator, child_sequence, root_sequence, seed_provenance
 
-__all__ = ["DRUG_CLASSES", "PatientResult", "patient_doses", "simulate"]
+__all__ = ["DRUG_CLASSES", "PatientResult", "patient_doses", "patient_network", "simulate"]
 
 DRUG_CLASSES = {
     "ibrutinib": "BTKi",
@@ -203,6 +203,27 @@ def _rates(cm: CompiledModel, doses: tuple[Dose, ...], horizon: float) -> dict[s
     }
 
 
+def patient_network(
+    scenario: Scenario,
+    initial: NDArray[np.int64],
+    *,
+    cm: CompiledModel | None = None,
+    doses: tuple[Dose, ...] | None = None,
+) -> Network:
+    """The engine's network of ``scenario``'s therapy phase from ``initial`` counts
+    (int64[n_types] over :func:`cllsim.model.compile_model`'s types)."""
+    cm = compile_model(scenario) if cm is None else cm
+    doses = patient_doses(scenario) if doses is None else doses
+    rates = _rates(cm, doses, scenario.horizon_days)
+    return Network(
+        types=cm.type_names,
+        initial=initial,
+        moves=list(zip(cm.move_src, cm.move_dst, strict=True)),
+        spawns=list(zip(cm.spawn_src, cm.spawn_dst, strict=True)),
+        **rates,
+    )
+
+
 def simulate(
     scenario: Scenario, *, algorithm: Algorithm | None = None, rng: RngLike = None
 ) -> PatientResult:
@@ -232,14 +253,7 @@ def simulate(
         types = np.flatnonzero(cm.type_genotype == g)
         x0[types] = hist_rng.multinomial(sub[g], cm.initial_fraction[types])
     doses = patient_doses(scenario)
-    rates = _rates(cm, doses, scenario.horizon_days)
-    net = Network(
-        types=cm.type_names,
-        initial=x0,
-        moves=list(zip(cm.move_src, cm.move_dst, strict=True)),
-        spawns=list(zip(cm.spawn_src, cm.spawn_dst, strict=True)),
-        **rates,
-    )
+    net = patient_network(scenario, x0, cm=cm, doses=doses)
     v = scenario.visits
     visits = np.unique(
         np.concatenate([[0.0], np.arange(v.first_day, scenario.horizon_days + 1e-9, v.every_days)])
@@ -265,7 +279,7 @@ def simulate(
             "seed": seed_provenance(root),
             "algorithm": type(algorithm).__name__,
             "algorithm_options": algorithm.options(),
-            "n_knots": int(rates["knots_days"].size),
+            "n_knots": int(net.knots_days.size),
         },
     )
 

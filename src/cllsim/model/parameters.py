@@ -91,13 +91,13 @@ _ALL = (
     ),
     Parameter(
         "homing_marrow",
-        0.10,
+        0.2,
         "per day",
-        "blood -> marrow; homing/egress = 5 keeps marrow/blood = 0.40/0.08",
+        "blood -> marrow; homing/egress = 5 keeps marrow/blood = 0.40/0.08 at equilibrium",
         "A",
     ),
     Parameter("egress_lymph_node", 0.04, "per day", "LN -> blood; residence ~25 days", "A"),
-    Parameter("egress_marrow", 0.02, "per day", "marrow -> blood; residence ~50 days", "A"),
+    Parameter("egress_marrow", 0.04, "per day", "marrow -> blood; residence ~25 days", "A"),
     Parameter(
         "protection_decay",
         0.5,
@@ -108,21 +108,21 @@ _ALL = (
     # --- microenvironment protection against BH3 mimetics (EC50 multipliers) ----------------
     Parameter(
         "protection_lymph_node",
-        6000.0,
+        1000.0,
         "x EC50",
-        "CD40L + IL-4 makes CLL cells ~1000-fold less sensitive in vitro (Vogler et al., Blood 2009;113:4403); set higher so that the nodal kill on 400 mg venetoclax is ~0.02/day (nodes shrink over months); to be refitted by calibration",
-        "A",
+        "CD40L + IL-4 makes CLL cells ~1000-fold less sensitive in vitro (Vogler et al., Blood 2009;113:4403)",
+        "V",
     ),
     Parameter(
         "protection_marrow",
-        10000.0,
+        2000.0,
         "x EC50",
         "marrow cells least primed (Davids et al., Blood 2012;120:3501): above the lymph node's",
         "A",
     ),
     Parameter(
         "protection_recent",
-        300.0,
+        10.0,
         "x EC50",
         "recent emigrants keep part of the niche's protection for days (Haselager et al., Blood Adv 2021;5:3497)",
         "A",
@@ -261,7 +261,13 @@ _ALL = (
         "highly primed blood CLL cells (Davids 2012); set for deep blood responses at 400 mg",
         "A",
     ),
-    Parameter("venetoclax_hill", 1.0, "1", "assumed", "A"),
+    Parameter(
+        "venetoclax_hill",
+        2.0,
+        "1",
+        "steep dose-response of CLL cells to BH3 mimetics; assumed",
+        "A",
+    ),
     # --- obinutuzumab (ng/mL) ------------------------------------------------------------------
     Parameter(
         "obinutuzumab_kmax_blood", 0.3, "per day", "anti-CD20 kills mostly in blood; assumed", "A"

@@ -1,0 +1,115 @@
+"""The CLL patient (issue 4 behaviours) through the engine and the clinic."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from cllsim.engine import ExactSSA, KendallLeap, simulate_network
+from cllsim.engine.patient import patient_network, simulate
+from cllsim.model import compile_model, load_scenario
+from cllsim.runs import run_patient
+
+
+def _explicit(name: str, **changes):
+    sc = load_scenario(name)
+    history = sc.history.model_copy(
+        update={"mode": "explicit", "subclones": changes.pop("subclones", {})}
+    )
+    return sc.model_copy(update={"history": history, **changes})
+
+
+def test_same_seed_same_patient_different_seed_different_patient():
+    sc = _explicit("ven-obi", horizon_days=120.0, subclones={"BTK_C481S": 100})
+    a, b, c = (simulate(sc, rng=s).counts for s in (5, 5, 6))
+    assert a.equals(b)
+    assert not a.equals(c)
+
+
+@pytest.fixture(scope="module")
+def ibrutinib_run():
+    return run_patient(_explicit("ibrutinib-continuous", horizon_days=730.0), rng=11)
+
+
+def test_ibrutinib_redistribution_lymphocytosis_then_response(ibrutinib_run):
+    """Behaviour 2: ALC rises within weeks (day 28 above 1.5x baseline), peaks within 3
+    months, is below baseline within a year; LN volume falls below half within a year; the
+    redistributed fraction (peak rise of blood cells over the tissue burden at baseline) is
+    within one SD of Wodarz 2014's 23.3 +- 17%."""
+    obs = ibrutinib_run.observables.set_index("time_days")
+    alc = obs["alc_1e9_per_l"]
+    assert alc.loc[28.0] > 1.5 * alc.loc[0.0]
+    assert alc.idxmax() <= 91
+    assert alc.loc[alc.index[(alc.index > 200) & (alc.index <= 365)]].max() < alc.loc[0.0]
+    ln = obs["ln_volume_ml"]
+    assert ln.loc[ln.index[ln.index >= 364][0]] < 0.5 * ln.loc[0.0]
+    counts = ibrutinib_run.result.counts
+    per = counts.groupby(["time_days", "compartment"])["cells"].sum().unstack()
+    tissue0 = per.loc[0.0, ["lymph_node", "marrow"]].sum()
+    redistributed = (per["blood"].max() - per.loc[0.0, "blood"]) / tissue0
+    assert abs(redistributed - 0.233) <= 0.17, redistributed
+
+
+@pytest.fixture(scope="module")
+def ven_obi_run():
+    return run_patient(_explicit("ven-obi", subclones={"BCL2_G101V": 0}), rng=3)
+
+
+def test_venetoclax_deep_response_persisters_and_regrowth(ven_obi_run):
+    """Behaviour 4: blood MRD falls at least 3 logs by the end of treatment; persisters make
+    up at least 1% of cells during treatment and less than 0.1% a year after stopping;
+    after the stop the clone regrows (total at 6 years > 10x total 3 months after stop)."""
+    obs = ven_obi_run.observables.set_index("time_days")
+    end = ven_obi_run.summary["treatment_end_day"]
+    eot = obs.index[obs.index >= end][0]
+    assert obs.loc[eot, "mrd_blood"] < 1e-3 * obs.loc[0.0, "mrd_blood"]
+    c = ven_obi_run.result.counts
+    pheno = c.groupby(["time_days", "phenotype"])["cells"].sum().unstack()
+    frac = pheno["persister"] / pheno.sum(axis=1)
+    assert frac.loc[168.0] > 0.01
+    assert frac.loc[frac.index[frac.index >= end + 365][0]] < 1e-3
+    total = pheno.sum(axis=1)
+    assert total.iloc[-1] > 10 * total.loc[total.index[total.index >= end + 90][0]]
+
+
+def test_bcl2_g101v_arises_on_continuous_venetoclax():
+    """Behaviour 4: with no G101V cell at day 0, continuous venetoclax selects G101V cells
+    that arise by mutation during treatment: present at 6 years in at least 2 of 4 patients
+    (seeds fixed), and a larger share of the clone than at 1 year where present."""
+    sc = _explicit("venetoclax-continuous", subclones={"BCL2_G101V": 0})
+    seen = 0
+    for seed in range(4):
+        c = simulate(sc, rng=seed).counts
+        g = c[c.genotype == "BCL2_G101V"].groupby("time_days")["cells"].sum()
+        share = g / c.groupby("time_days")["cells"].sum()
+        if g.iloc[-1] > 0:
+            seen += 1
+            assert share.iloc[-1] > share.loc[share.index[share.index >= 364][0]]
+    assert seen >= 2
+
+
+def test_small_clone_full_model_agrees_with_reference_ssa():
+    """Behaviour 6: the full model (all genotypes x phenotypes x compartments, venetoclax
+    ramp-up PK, persister switching, migration, mutation) from 300 cells, 21 days: per
+    compartment totals and persisters of KendallLeap and ExactSSA agree (Mann-Whitney and
+    KS, p > 1e-3 / 4 each), 1,500 runs each."""
+    sc = _explicit("venetoclax-continuous", horizon_days=21.0, subclones={"BTK_C481S": 10})
+    sc = sc.model_copy(update={"patient": sc.patient.model_copy(update={"burden_cells": 300.0})})
+    cm = compile_model(sc)
+    x0 = np.zeros(cm.n_types, dtype=np.int64)
+    x0[(cm.type_genotype == 0) & (cm.type_phenotype == 0) & (cm.type_compartment == 2)] = 200
+    x0[(cm.type_genotype == 0) & (cm.type_phenotype == 0) & (cm.type_compartment == 0)] = 90
+    x0[(cm.type_genotype == 1) & (cm.type_phenotype == 0) & (cm.type_compartment == 2)] = 10
+    net = patient_network(sc, x0, cm=cm)
+    kw = {"times_days": [21.0], "n_runs": 1500}
+    fast = simulate_network(net, algorithm=KendallLeap(), rng=1, **kw).counts[:, 0]
+    ref = simulate_network(net, algorithm=ExactSSA(), rng=2, **kw).counts[:, 0]
+    groups = {
+        "blood": np.isin(cm.type_compartment, [0, 1]),
+        "lymph_node": cm.type_compartment == 2,
+        "marrow": cm.type_compartment == 3,
+        "persister": cm.type_phenotype == 1,
+    }
+    for mask in groups.values():
+        a, b = fast[:, mask].sum(1), ref[:, mask].sum(1)
+        assert stats.mannwhitneyu(a, b).pvalue > 1e-3 / 4
+        assert stats.ks_2samp(a, b).pvalue > 1e-3 / 4
