@@ -70,6 +70,7 @@ def clinic_view(result: PatientResult, rng: np.random.Generator) -> tuple[pd.Dat
         "treatment_end_day": None if end is None or math.isinf(end) else float(end),
         "cllsim_version": result.provenance["cllsim_version"],
         "day0_subclones": result.day0_subclones,
+        "burden_limit_day": result.burden_limit_day,
         "history_years": None if math.isnan(result.history_days) else result.history_days / 365.25,
         "mrd_assay": sc.assay.mrd,
         "vaf_assay": sc.assay.vaf,

@@ -52,6 +52,8 @@ class PatientResult:
         Cells of each genotype at day 0 (from the history or given).
     history_days : float
         Time the founding clone took to grow from one cell to the burden (NaN if explicit).
+    burden_limit_day : float or None
+        When the total reached ``patient.max_burden_cells`` and the simulation ended.
     provenance : dict
     """
 
@@ -61,6 +63,7 @@ class PatientResult:
     treatment_periods: tuple[tuple[float, float, frozenset[str]], ...]
     day0_subclones: dict[str, int]
     history_days: float
+    burden_limit_day: float | None
     provenance: dict[str, Any]
 
 
@@ -258,8 +261,13 @@ def simulate(
     visits = np.unique(
         np.concatenate([[0.0], np.arange(v.first_day, scenario.horizon_days + 1e-9, v.every_days)])
     )
-    res = simulate_network(net, times_days=visits, rng=child_sequence(root, 1), algorithm=algorithm)
-    counts = _tidy(cm, visits, res.counts[0])
+    limit = StopCondition(total_at_least=round(scenario.patient.max_burden_cells))
+    res = simulate_network(
+        net, times_days=visits, rng=child_sequence(root, 1), algorithm=algorithm, stop=limit
+    )
+    ended = float(res.stop_time_days[0]) if res.status[0] == 2 else None
+    kept = visits <= ended if ended is not None else np.ones(visits.size, dtype=bool)
+    counts = _tidy(cm, visits[kept], res.counts[0][kept])
     dose_df = pd.DataFrame(
         {
             "time_days": [d.time_days for d in doses],
@@ -274,6 +282,7 @@ def simulate(
         treatment_periods=_periods(doses),
         day0_subclones={g: int(sub[i]) for i, g in enumerate(cm.genotypes)},
         history_days=history_days,
+        burden_limit_day=ended,
         provenance={
             "cllsim_version": __version__,
             "seed": seed_provenance(root),

@@ -170,6 +170,13 @@ class PatientSpec(BaseModel):
     tp53: Literal["normal", "aberrant"] = Field(
         "normal", description="TP53 status of the founding clone"
     )
+    max_burden_cells: float = Field(
+        5e12,
+        ge=1e3,
+        le=1e15,
+        description="the simulation ends when the total reaches this many cells (a burden no "
+        "patient survives untreated; visits after it are not recorded)",
+    )
     age_years: float = Field(70.0, ge=18, le=110, description="years")
     body_weight_kg: float = Field(70.0, gt=20, le=300, description="kg (chlorambucil dose)")
     kinetics: KineticsSpec = Field(default_factory=KineticsSpec)
