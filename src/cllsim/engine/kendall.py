@@ -137,27 +137,35 @@ def linear_integrals(b0, b1, d0, d1, h):
 
 
 @nb.njit(cache=True)
+def _leap_probabilities(rho_h, big_j, big_b):
+    """(1 - alpha, 1 - beta) from the step's integrals; (0, 1) when every lineage dies."""
+    if not np.isfinite(big_j):
+        return 0.0, 1.0
+    if big_b <= 0.0:
+        return 1.0 / (1.0 + big_j), 1.0
+    return 1.0 / (1.0 + big_j), min(np.exp(rho_h) / (1.0 + big_j), 1.0)
+
+
+@nb.njit(cache=True)
+def _draw_leap(rng, n0, p_surv, p_nb):
+    """``K ~ Binomial(n0, p_surv)``, then ``K + NegBinomial(K, p_nb)``."""
+    if n0 <= 0:
+        return np.int64(0)
+    k = rng.binomial(n0, p_surv) if p_surv < 1.0 else n0
+    if k == 0 or p_nb >= 1.0:
+        return np.int64(k)
+    return np.int64(k) + np.int64(rng.negative_binomial(k, p_nb))
+
+
+@nb.njit(cache=True)
 def sample_leap(rng, n0, rho_h, big_j, big_b):
     """Draw N(h) from ``n0`` cells given the step's Kendall integrals (exact).
 
     ``K ~ Binomial(n0, 1/(1+J))`` surviving lineages; ``N = K + NegBinomial(K, 1 - beta)``
     with ``1 - beta = e^{rho}/(1+J)``.
     """
-    if n0 <= 0:
-        return np.int64(0)
-    if not np.isfinite(big_j):
-        return np.int64(0)
-    p_surv = 1.0 / (1.0 + big_j)
-    k = rng.binomial(n0, p_surv) if p_surv < 1.0 else n0
-    if k == 0:
-        return np.int64(0)
-    beta = big_b / (1.0 + big_j)
-    if beta <= 0.0:
-        return np.int64(k)
-    p = np.exp(rho_h) / (1.0 + big_j)
-    if p >= 1.0:
-        return np.int64(k)
-    return np.int64(k) + np.int64(rng.negative_binomial(k, p))
+    p_surv, p_nb = _leap_probabilities(rho_h, big_j, big_b)
+    return _draw_leap(rng, n0, p_surv, p_nb)
 
 
 # ---- closed forms for constant rates (NumPy, vectorised) -------------------------------------

@@ -27,6 +27,8 @@ import numpy as np
 
 from cllsim.engine.events import apply_events, reached_total
 from cllsim.engine.kendall import (
+    _draw_leap,
+    _leap_probabilities,
     linear_integrals,
     sample_leap,
     weighted_exp_integral,
@@ -726,6 +728,16 @@ def run_block(
         for i in range(n):
             if i_s[g, i] > 0.0 or i_e[g, i] > 0.0:
                 lone[g] = False
+    # the leap probabilities of lone steps are the same for every run: compute them once
+    lone_surv = np.ones((n_steps, n))
+    lone_nb = np.ones((n_steps, n))
+    for g in range(n_steps):
+        if lone[g]:
+            for i in range(n):
+                rho, big_j, big_b = linear_integrals(
+                    b_s[g, i], b_e[g, i], d_s[g, i], d_e[g, i], grid[g + 1] - grid[g]
+                )
+                lone_surv[g, i], lone_nb[g, i] = _leap_probabilities(rho, big_j, big_b)
     has_inflow = False
     for v in inflow.ravel():
         if v > 0:
@@ -781,9 +793,7 @@ def run_block(
                 total = 0
                 for i in range(n):
                     xs[i] = x[i]
-                    x[i] = _leap_part(
-                        rng, x[i], b_s[g, i], b_e[g, i], d_s[g, i], d_e[g, i], 0.0, 1.0, span
-                    )
+                    x[i] = _draw_leap(rng, x[i], lone_surv[g, i], lone_nb[g, i])
                     total += x[i]
                 if extinction_possible and total == 0:
                     status, t_stop = 1, ta
