@@ -520,17 +520,27 @@ def _substep(
                 left = xl[i]
                 xl[i] = 0
                 p_left = 1.0
+                last = lo
+                for qq in range(lo, hi):
+                    if prob[q - lo, qq - lo] > 0.0:
+                        last = qq
                 for qq in range(lo, hi):
                     if left == 0:
                         break
                     j = comp_members[qq]
                     pj = max(prob[q - lo, qq - lo], 0.0)
-                    c = left if pj >= p_left else rng.binomial(left, pj / p_left)
+                    # sequential binomials; the last reachable type takes the rest exactly
+                    if qq == last or pj >= p_left:
+                        c = left
+                    else:
+                        c = rng.binomial(left, pj / p_left)
                     left -= c
                     p_left -= pj
                     if c == 0:
                         continue
-                    if leapt[j]:
+                    if leapt[j] or c >= exact_below:
+                        # a large batch landing in an empty or small type is leapt from
+                        # mid-step like the cells that stayed (no event-by-event simulation)
                         od0[j] += c
                     else:
                         arr_t[k] = t + hm
@@ -538,7 +548,7 @@ def _substep(
                         arr_c[k] = c
                         k += 1
         for j in range(n):
-            if leapt[j] and (mover[j] or od0[j] > 0):
+            if od0[j] > 0 or (leapt[j] and mover[j]):
                 xl[j] += _leap_part(rng, np.int64(od0[j]), b0[j], b1[j], d0[j], d1[j], 0.5, 1.0, h)
     for i in range(n):
         if not leapt[i]:
