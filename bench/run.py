@@ -21,6 +21,7 @@ from typing import Any
 
 import benchmarks_md
 import cllsim_timing
+import patient_bench
 import peer_workloads
 import peers
 import workloads as wl
@@ -103,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         log("cllsim sbml run (end to end)")
         res["sbml_cli"] = cllsim_timing.sbml_cli(args.repeat)
 
+    log("one patient, full model, 10 years")
+    res["patient"] = patient_bench.time_patient(args.repeat)
+
     res["peers"] = {}
     if not args.no_peers:
         peers.ensure_build_tools()
@@ -123,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     res["engine_sources"] = {"start": source0, "end": engine_fingerprint()}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(res, indent=2, default=float))
-    args.out.write_text(benchmarks_md.render(res, json_path=args.json, repo=REPO))
+    args.out.write_text(
+        benchmarks_md.render(res, json_path=args.json, repo=REPO)
+        + patient_bench.render(res["patient"])
+    )
     log(f"wrote {args.out} and {args.json} in {res['total_s']:.0f} s")
     return 0
 

@@ -1,0 +1,78 @@
+"""Issue 4's speed workload: one patient, full model, 10 years of daily dosing.
+
+Timed after compilation (one untimed warm-up call), median of ``repeat`` calls, same seed:
+
+- ``simulate`` end to end (history from one founder cell to 1e12 cells, PK/PD rate tables,
+  therapy phase) for continuous ibrutinib over 10 years (3,650 daily doses);
+- the therapy phase alone (the engine on the compiled network);
+- the same for CLL14 venetoclax-obinutuzumab (venetoclax PK needs sub-daily knots).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+TARGET_S = 0.020  # issue 4: <= 20 ms after compilation
+
+
+def _timed(fn, repeat: int) -> float:
+    fn()  # warm-up (compilation, caches)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_patient(repeat: int) -> dict[str, Any]:
+    """Medians (s) for the patient workloads, with the network's size."""
+    from cllsim.engine import simulate_network
+    from cllsim.engine.patient import patient_network, simulate
+    from cllsim.model import compile_model, load_scenario
+
+    out: dict[str, Any] = {}
+    for name, horizon in (("ibrutinib-continuous", 3650.0), ("ven-obi", 3650.0)):
+        sc = load_scenario(name).model_copy(update={"horizon_days": horizon})
+        cm = compile_model(sc)
+        x0 = np.zeros(cm.n_types, dtype=np.int64)
+        wt = (cm.type_genotype == 0) & (cm.type_phenotype == 0)
+        x0[wt] = np.round(cm.initial_fraction[wt] * 1e12).astype(np.int64)
+        net = patient_network(sc, x0, cm=cm)
+        visits = np.arange(0.0, horizon + 1, 28.0)
+        out[name] = {
+            "types": cm.n_types,
+            "knots": int(net.knots_days.size),
+            "simulate_s": _timed(lambda sc=sc: simulate(sc, rng=1), repeat),
+            "engine_s": _timed(
+                lambda net=net, v=visits: simulate_network(net, times_days=v, rng=1), repeat
+            ),
+        }
+    return out
+
+
+def render(res: dict[str, Any]) -> str:
+    """Markdown section."""
+    lines = [
+        "",
+        "## One patient (issue 4)",
+        "",
+        "Full model: every genotype x phenotype x compartment (40 internal types), 10 years, "
+        "visits every 28 days, one untimed warm-up call, then the median of the timed calls "
+        f"(`bench/patient_bench.py`). Target: <= {TARGET_S * 1e3:.0f} ms after compilation.",
+        "",
+        "| scenario | rate knots | simulate() end to end | therapy phase (engine) | target met |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in res.items():
+        met = "yes" if r["simulate_s"] <= TARGET_S else "no"
+        lines.append(
+            f"| {name}, 10 years | {r['knots']:,} | {r['simulate_s'] * 1e3:.0f} ms | "
+            f"{r['engine_s'] * 1e3:.0f} ms | {met} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
