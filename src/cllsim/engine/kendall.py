@@ -28,10 +28,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "draw_leap",
+    "extinction_time",
     "kendall_alpha_beta",
     "kendall_mean",
     "kendall_pmf",
     "kendall_variance",
+    "leap_part",
+    "leap_probabilities",
     "linear_integrals",
     "sample_leap",
 ]
@@ -137,7 +141,7 @@ def linear_integrals(b0, b1, d0, d1, h):
 
 
 @nb.njit(cache=True)
-def _leap_probabilities(rho_h, big_j, big_b):
+def leap_probabilities(rho_h, big_j, big_b):
     """(1 - alpha, 1 - beta) from the step's integrals; (0, 1) when every lineage dies."""
     if not np.isfinite(big_j):
         return 0.0, 1.0
@@ -147,7 +151,7 @@ def _leap_probabilities(rho_h, big_j, big_b):
 
 
 @nb.njit(cache=True)
-def _draw_leap(rng, n0, p_surv, p_nb):
+def draw_leap(rng, n0, p_surv, p_nb):
     """``K ~ Binomial(n0, p_surv)``, then ``K + NegBinomial(K, p_nb)``."""
     if n0 <= 0:
         return np.int64(0)
@@ -164,8 +168,42 @@ def sample_leap(rng, n0, rho_h, big_j, big_b):
     ``K ~ Binomial(n0, 1/(1+J))`` surviving lineages; ``N = K + NegBinomial(K, 1 - beta)``
     with ``1 - beta = e^{rho}/(1+J)``.
     """
-    p_surv, p_nb = _leap_probabilities(rho_h, big_j, big_b)
-    return _draw_leap(rng, n0, p_surv, p_nb)
+    p_surv, p_nb = leap_probabilities(rho_h, big_j, big_b)
+    return draw_leap(rng, n0, p_surv, p_nb)
+
+
+@nb.njit(cache=True)
+def leap_part(rng, n0, b0, b1, d0, d1, f0, f1, h):
+    """Leap ``n0`` cells over the fraction [f0, f1] of a step of length ``h`` (rates linear
+    from (b0, d0) at 0 to (b1, d1) at 1)."""
+    if n0 <= 0 or f1 <= f0:
+        return np.int64(n0) if n0 > 0 else np.int64(0)
+    ba = b0 + f0 * (b1 - b0)
+    bb = b0 + f1 * (b1 - b0)
+    da = d0 + f0 * (d1 - d0)
+    db = d0 + f1 * (d1 - d0)
+    rho, big_j, big_b = linear_integrals(ba, bb, da, db, (f1 - f0) * h)
+    return sample_leap(rng, n0, rho, big_j, big_b)
+
+
+@nb.njit(cache=True)
+def extinction_time(rng, n0, b0, b1, d0, d1, h):
+    """Time of extinction of ``n0`` cells given that they are extinct by ``h`` (bisection on
+    the conditional distribution function (alpha(s)/alpha(h))^n0)."""
+    _, jh, _ = linear_integrals(b0, b1, d0, d1, h)
+    log_ah = np.log(jh / (1.0 + jh))
+    target = np.log(rng.random()) / n0 + log_ah
+    lo, hi = 0.0, h
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        bm = b0 + (b1 - b0) * mid / h
+        dm = d0 + (d1 - d0) * mid / h
+        _, js, _ = linear_integrals(b0, bm, d0, dm, mid)
+        if js > 0 and np.log(js / (1.0 + js)) < target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 # ---- closed forms for constant rates (NumPy, vectorised) -------------------------------------

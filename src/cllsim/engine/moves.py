@@ -1,0 +1,98 @@
+"""The pure-move chain of KendallLeap's splitting: components and matrix exponentials."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = ["edges_by_source", "expm_stochastic", "move_components"]
+
+
+@nb.njit(cache=True)
+def move_components(msrc, mdst, n):
+    """Connected components of the move graph (edges taken both ways).
+
+    Returns ptr int64[k+1], members int64[n] grouped by component, local int64[n] (position
+    of each type within its component).
+    """
+    parent = np.arange(n)
+    for e in range(msrc.shape[0]):
+        a, b = msrc[e], mdst[e]
+        while parent[a] != a:
+            a = parent[a]
+        while parent[b] != b:
+            b = parent[b]
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    root = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        r = i
+        while parent[r] != r:
+            r = parent[r]
+        root[i] = r
+    order = np.argsort(root, kind="mergesort")
+    ptr = [0]
+    for q in range(1, n):
+        if root[order[q]] != root[order[q - 1]]:
+            ptr.append(q)
+    ptr.append(n)
+    local = np.empty(n, dtype=np.int64)
+    for c in range(len(ptr) - 1):
+        for q in range(ptr[c], ptr[c + 1]):
+            local[order[q]] = q - ptr[c]
+    return np.array(ptr, dtype=np.int64), order.astype(np.int64), local
+
+
+@nb.njit(cache=True)
+def expm_stochastic(a):
+    """Matrix exponential (scaling and squaring of the Taylor series), for rate matrices.
+
+    ``a`` : float64[n, n], a rate matrix times a time (rows sum to 0).  Returns a row-stochastic
+    matrix (negative round-off clipped, rows renormalised).
+    """
+    n = a.shape[0]
+    norm = 0.0
+    for i in range(n):
+        r = 0.0
+        for j in range(n):
+            r += abs(a[i, j])
+        norm = max(norm, r)
+    s = 0
+    while norm > 0.5:
+        norm *= 0.5
+        s += 1
+    scaled = a / (2.0**s)
+    out = np.eye(n)
+    term = np.eye(n)
+    for kk in range(1, 30):
+        term = (term @ scaled) / kk
+        out += term
+        if np.abs(term).max() < 1e-18:
+            break
+    for _ in range(s):
+        out = out @ out
+    for i in range(n):
+        tot = 0.0
+        for j in range(n):
+            if out[i, j] < 0.0:
+                out[i, j] = 0.0
+            tot += out[i, j]
+        for j in range(n):
+            out[i, j] /= tot
+    return out
+
+
+@nb.njit(cache=True)
+def edges_by_source(src, n):
+    """Edges grouped by source: ptr int64[n+1], idx int64[n_edges]."""
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(src.shape[0]):
+        ptr[src[e] + 1] += 1
+    for i in range(n):
+        ptr[i + 1] += ptr[i]
+    fill = ptr[:-1].copy()
+    idx = np.empty(src.shape[0], dtype=np.int64)
+    for e in range(src.shape[0]):
+        idx[fill[src[e]]] = e
+        fill[src[e]] += 1
+    return ptr, idx
