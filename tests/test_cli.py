@@ -72,3 +72,38 @@ def test_list_and_params(capsys):
     assert cli.main(["params"]) == 0
     table = capsys.readouterr().out
     assert "birth_lymph_node" in table and "Burger" in table and "venetoclax" in table
+
+
+def test_score_and_resistance_commands(capsys):
+    """The issue-6 JSON shapes from the command line; published values from reference/."""
+    args = ["score", "cll-ipi", "--tp53", "aberrant", "--ighv", "unmutated", "--b2m", "4"]
+    assert cli.main([*args, "--stage", "binet-b", "--age", "70", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["score"] == "cll-ipi" and out["points"] == 10 and out["group"] == "very high"
+    assert out["outcome"]["os_5y"] == 0.233
+    ips = ["score", "ips-e", "--ighv", "unmutated", "--alc", "20", "--palpable-nodes", "yes"]
+    assert cli.main([*ips, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["points"] == 3 and out["outcome"]["treatment_risk_5y"] == 0.612
+    res = ["resistance", "--size", "1e9", "--birth", "0.14", "--death", "0.13"]
+    res += ["--death-treated", "0.17", "--mutation-rate", "1e-9", "--n1", "50", "--n2", "50"]
+    assert cli.main([*res, "--n12", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert abs(out["p_eradication"] - 0.263) < 5e-4
+    assert set(out["factors"]) == {"p1_up", "p1_down", "p2_up", "p2_down"}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["score", "cll-ipi", "--tp53", "normal", "--ighv", "mutated", "--b2m", "2",
+         "--stage", "rai-9", "--age", "60"],
+        ["score", "cll-ipi", "--tp53", "normal", "--ighv", "mutated", "--b2m", "2",
+         "--stage", "rai-1", "--age", "-4"],
+        ["score", "ips-e", "--ighv", "sometimes", "--alc", "5", "--palpable-nodes", "no"],
+    ],
+)  # fmt: skip
+def test_bad_scores_exit_2_with_one_line(capsys, argv):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cllsim: error: ") and len(err.splitlines()) == 1

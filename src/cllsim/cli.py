@@ -180,6 +180,98 @@ def params_command() -> None:
     console.print(drugs)
 
 
+score_app = typer.Typer(help="Prognostic scores (CLL-IPI, IPS-E).", no_args_is_help=True)
+app.add_typer(score_app, name="score")
+
+
+def _emit_json_or_text(payload: dict, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload))
+    else:
+        for line in lines:
+            typer.echo(line)
+
+
+@score_app.command("cll-ipi")
+def score_cll_ipi(
+    tp53: Annotated[str, typer.Option("--tp53", help="normal | aberrant")],
+    ighv: Annotated[str, typer.Option("--ighv", help="mutated | unmutated")],
+    b2m: Annotated[float, typer.Option("--b2m", help="serum beta2-microglobulin, mg/L")],
+    stage: Annotated[str, typer.Option("--stage", help="binet-a..c or rai-0..4")],
+    age: Annotated[float, typer.Option("--age", help="years")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """CLL-IPI (Lancet Oncol 2016;17:779): points, risk group, published 5-year OS."""
+    from cllsim.navigate import cll_ipi
+
+    r = cll_ipi(tp53=tp53, ighv=ighv, b2m_mg_per_l=b2m, stage=stage, age_years=age)
+    payload = r.to_json_dict()
+    out = payload["outcome"]
+    _emit_json_or_text(
+        payload,
+        as_json,
+        [f"CLL-IPI {r.points} points: {r.group} risk; 5-year OS {out['os_5y']:.1%}"],
+    )
+
+
+@score_app.command("ips-e")
+def score_ips_e(
+    ighv: Annotated[str, typer.Option("--ighv", help="mutated | unmutated")],
+    alc: Annotated[float, typer.Option("--alc", help="absolute lymphocyte count, 1e9/L")],
+    palpable_nodes: Annotated[str, typer.Option("--palpable-nodes", help="yes | no")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """IPS-E (Blood 2020;135:1859): risk of first treatment in early asymptomatic CLL."""
+    from cllsim.navigate import ips_e
+
+    r = ips_e(ighv=ighv, alc_1e9_per_l=alc, palpable_nodes=palpable_nodes)
+    payload = r.to_json_dict()
+    risk = payload["outcome"]["treatment_risk_5y"]
+    _emit_json_or_text(
+        payload,
+        as_json,
+        [f"IPS-E {r.points} points: {r.group} risk; 5-year risk of treatment {risk:.1%}"],
+    )
+
+
+@app.command("resistance")
+def resistance_command(
+    size: Annotated[float, typer.Option("--size", help="cells at treatment start (M)")],
+    birth: Annotated[float, typer.Option("--birth", help="birth rate b, per day")],
+    death: Annotated[float, typer.Option("--death", help="death rate d, per day")],
+    death_treated: Annotated[float, typer.Option("--death-treated", help="d' on therapy")],
+    mutation_rate: Annotated[
+        float, typer.Option("--mutation-rate", help="u per site per division")
+    ],
+    n1: Annotated[float, typer.Option("--n1", help="sites giving resistance to drug 1 only")],
+    n2: Annotated[float, typer.Option("--n2", help="sites giving resistance to drug 2 only")],
+    n12: Annotated[float, typer.Option("--n12", help="sites giving resistance to both")],
+    birth_treated: Annotated[
+        float | None, typer.Option("--birth-treated", help="b' on therapy (default b)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """Bozic et al. 2013 eradication probability (monotherapy when n1 = n2 = 0)."""
+    from cllsim.navigate import bozic_eradication
+
+    r = bozic_eradication(
+        size, b=birth, d=death, d_treated=death_treated, b_treated=birth_treated,
+        u=mutation_rate, n1=n1, n2=n2, n12=n12,
+    )  # fmt: skip
+    payload = r.to_json_dict()
+    f = payload["factors"]
+    _emit_json_or_text(
+        payload,
+        as_json,
+        [
+            f"P(eradication) = {payload['p_eradication']:.4g} (factors p1_up {f['p1_up']:.4g}, "
+            f"p1_down {f['p1_down']:.4g}, p2_up {f['p2_up']:.6g}, p2_down {f['p2_down']:.6g})",
+            f"P(resistant cell present at start) = {payload['p_resistant_present']:.4g}; "
+            f"expected resistant cells = {payload['expected_resistant_cells']:.4g}",
+        ],
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     try:
