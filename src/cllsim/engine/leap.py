@@ -345,38 +345,51 @@ def run_block(
     m_s, m_e = rates_on_grid(knots, mrate, grid)
     s_s, s_e = rates_on_grid(knots, srate, grid)
     i_s, i_e = rates_on_grid(knots, inflow, grid)
+    vary = knots.shape[0] > 1  # constant rates: one row of rates for every step
     m_ptr, m_idx = edges_by_source(msrc, n)
     s_ptr, s_idx = edges_by_source(ssrc, n)
     comp_ptr, comp_members, comp_local = move_components(msrc, mdst, n)
     # per grid step: the largest total move rate out of any type (bounds the splitting step)
     move_max = np.zeros(n_steps)
     for g in range(n_steps):
+        gr = g if vary else 0
         for i in range(n):
             r = 0.0
             for p in range(m_ptr[i], m_ptr[i + 1]):
-                r += max(m_s[g, m_idx[p]], m_e[g, m_idx[p]])
+                r += max(m_s[gr, m_idx[p]], m_e[gr, m_idx[p]])
             move_max[g] = max(move_max[g], r)
     # grid steps in which no type moves, spawns or receives inflow: every type is a lone
     # birth-death process and is leapt directly (no event-by-event part to set up)
     lone = np.ones(n_steps, dtype=np.bool_)
     for g in range(n_steps):
+        gr = g if vary else 0
         for e in range(nm):
-            if m_s[g, e] > 0.0 or m_e[g, e] > 0.0:
+            if m_s[gr, e] > 0.0 or m_e[gr, e] > 0.0:
                 lone[g] = False
         for e in range(ns):
-            if s_s[g, e] > 0.0 or s_e[g, e] > 0.0:
+            if s_s[gr, e] > 0.0 or s_e[gr, e] > 0.0:
                 lone[g] = False
         for i in range(n):
-            if i_s[g, i] > 0.0 or i_e[g, i] > 0.0:
+            if i_s[gr, i] > 0.0 or i_e[gr, i] > 0.0:
                 lone[g] = False
     # the leap probabilities of lone steps are the same for every run: compute them once
     lone_surv = np.ones((n_steps, n))
     lone_nb = np.ones((n_steps, n))
     for g in range(n_steps):
-        if lone[g]:
+        gr = g if vary else 0
+        if (
+            lone[g]
+            and g > 0
+            and lone[g - 1]
+            and not vary
+            and (grid[g + 1] - grid[g] == grid[g] - grid[g - 1])
+        ):
+            lone_surv[g] = lone_surv[g - 1]  # same rates, same step length: same law
+            lone_nb[g] = lone_nb[g - 1]
+        elif lone[g]:
             for i in range(n):
                 rho, big_j, big_b = linear_integrals(
-                    b_s[g, i], b_e[g, i], d_s[g, i], d_e[g, i], grid[g + 1] - grid[g]
+                    b_s[gr, i], b_e[gr, i], d_s[gr, i], d_e[gr, i], grid[g + 1] - grid[g]
                 )
                 lone_surv[g, i], lone_nb[g, i] = leap_probabilities(rho, big_j, big_b)
     has_inflow = False
@@ -424,6 +437,7 @@ def run_block(
         if record_at[0] >= 0:
             out_counts[r, record_at[0], :] = x
         for g in range(n_steps):
+            gr = g if vary else 0
             ta = grid[g]
             tb = grid[g + 1]
             span = tb - ta
@@ -439,7 +453,7 @@ def run_block(
                     for i in range(n):
                         if xs[i] > 0:
                             t_ext = extinction_time(
-                                rng, xs[i], b_s[g, i], b_e[g, i], d_s[g, i], d_e[g, i], span
+                                rng, xs[i], b_s[gr, i], b_e[gr, i], d_s[gr, i], d_e[gr, i], span
                             )
                             t_stop = max(t_stop, ta + t_ext)
                 t = tb
@@ -450,14 +464,14 @@ def run_block(
                 force = False
                 if stop_total > 0:
                     for i in range(n):
-                        hi[i] = max(b_s[g, i], b_e[g, i])
-                        lo[i] = min(d_s[g, i], d_e[g, i])
-                        ub[i] = max(d_s[g, i], d_e[g, i])
-                        in1[i] = max(i_s[g, i], i_e[g, i])
+                        hi[i] = max(b_s[gr, i], b_e[gr, i])
+                        lo[i] = min(d_s[gr, i], d_e[gr, i])
+                        ub[i] = max(d_s[gr, i], d_e[gr, i])
+                        in1[i] = max(i_s[gr, i], i_e[gr, i])
                     for e in range(nm):
-                        m1[e] = max(m_s[g, e], m_e[g, e])
+                        m1[e] = max(m_s[gr, e], m_e[gr, e])
                     for e in range(ns):
-                        s1[e] = max(s_s[g, e], s_e[g, e])
+                        s1[e] = max(s_s[gr, e], s_e[gr, e])
                     te, force = substep_end(
                         x,
                         t,
@@ -479,19 +493,19 @@ def run_block(
                 ws = (t - ta) / span
                 we = (te - ta) / span
                 for i in range(n):
-                    b0[i] = b_s[g, i] + ws * (b_e[g, i] - b_s[g, i])
-                    b1[i] = b_s[g, i] + we * (b_e[g, i] - b_s[g, i])
-                    d0[i] = d_s[g, i] + ws * (d_e[g, i] - d_s[g, i])
-                    d1[i] = d_s[g, i] + we * (d_e[g, i] - d_s[g, i])
-                    in0[i] = i_s[g, i] + ws * (i_e[g, i] - i_s[g, i])
-                    in1[i] = i_s[g, i] + we * (i_e[g, i] - i_s[g, i])
+                    b0[i] = b_s[gr, i] + ws * (b_e[gr, i] - b_s[gr, i])
+                    b1[i] = b_s[gr, i] + we * (b_e[gr, i] - b_s[gr, i])
+                    d0[i] = d_s[gr, i] + ws * (d_e[gr, i] - d_s[gr, i])
+                    d1[i] = d_s[gr, i] + we * (d_e[gr, i] - d_s[gr, i])
+                    in0[i] = i_s[gr, i] + ws * (i_e[gr, i] - i_s[gr, i])
+                    in1[i] = i_s[gr, i] + we * (i_e[gr, i] - i_s[gr, i])
                     forced[i] = force and stop_mask[i]
                 for e in range(nm):
-                    m0[e] = m_s[g, e] + ws * (m_e[g, e] - m_s[g, e])
-                    m1[e] = m_s[g, e] + we * (m_e[g, e] - m_s[g, e])
+                    m0[e] = m_s[gr, e] + ws * (m_e[gr, e] - m_s[gr, e])
+                    m1[e] = m_s[gr, e] + we * (m_e[gr, e] - m_s[gr, e])
                 for e in range(ns):
-                    s0[e] = s_s[g, e] + ws * (s_e[g, e] - s_s[g, e])
-                    s1[e] = s_s[g, e] + we * (s_e[g, e] - s_s[g, e])
+                    s0[e] = s_s[gr, e] + ws * (s_e[gr, e] - s_s[gr, e])
+                    s1[e] = s_s[gr, e] + we * (s_e[gr, e] - s_s[gr, e])
                 status, t_stop = _substep(
                     rng,
                     x,

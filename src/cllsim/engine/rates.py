@@ -50,10 +50,13 @@ def rates_on_grid(knots, values, grid):
     Returns
     -------
     start : float64[G-1, k], end : float64[G-1, k]
-        Rates at the start and the end of every grid step.
+        Rates at the start and the end of every grid step; with one knot (constant rates)
+        a single row each, used for every step (kernels index row ``g if varying else 0``).
     """
-    g = grid.shape[0]
     k = values.shape[1]
+    if knots.shape[0] == 1:
+        return values[:1].copy(), values[:1].copy()
+    g = grid.shape[0]
     start = np.empty((max(g - 1, 0), k))
     end = np.empty((max(g - 1, 0), k))
     for i in range(g - 1):

@@ -73,6 +73,7 @@ def run_block(
     m_s, m_e = rates_on_grid(knots, mrate, grid)
     s_s, s_e = rates_on_grid(knots, srate, grid)
     i_s, i_e = rates_on_grid(knots, inflow, grid)
+    vary = knots.shape[0] > 1  # constant rates: one row of rates for every step
     has_inflow = False
     for v in inflow.ravel():
         if v > 0:
@@ -91,6 +92,7 @@ def run_block(
             status, t_stop = 1, grid[0]
         _record(out_counts, r, record_at[0], x)
         for g in range(n_steps):
+            gr = g if vary else 0
             ta = grid[g]
             tb = grid[g + 1]
             t = ta
@@ -98,13 +100,13 @@ def run_block(
                 # upper bounds of every propensity until tb (state fixed until the next event)
                 total = 0.0
                 for i in range(n):
-                    bound[i] = max(b_s[g, i], b_e[g, i]) * x[i]
-                    bound[n + i] = max(d_s[g, i], d_e[g, i]) * x[i]
-                    bound[2 * n + i] = max(i_s[g, i], i_e[g, i])
+                    bound[i] = max(b_s[gr, i], b_e[gr, i]) * x[i]
+                    bound[n + i] = max(d_s[gr, i], d_e[gr, i]) * x[i]
+                    bound[2 * n + i] = max(i_s[gr, i], i_e[gr, i])
                 for e in range(nm):
-                    bound[3 * n + e] = max(m_s[g, e], m_e[g, e]) * x[msrc[e]]
+                    bound[3 * n + e] = max(m_s[gr, e], m_e[gr, e]) * x[msrc[e]]
                 for e in range(ns):
-                    bound[3 * n + nm + e] = max(s_s[g, e], s_e[g, e]) * x[ssrc[e]]
+                    bound[3 * n + nm + e] = max(s_s[gr, e], s_e[gr, e]) * x[ssrc[e]]
                 for j in range(n_reac):
                     total += bound[j]
                 if total <= 0.0:
@@ -121,19 +123,19 @@ def run_block(
                     if u < cum:
                         off = u - (cum - bound[j])
                         if j < n:
-                            actual = (b_s[g, j] + w * (b_e[g, j] - b_s[g, j])) * x[j]
+                            actual = (b_s[gr, j] + w * (b_e[gr, j] - b_s[gr, j])) * x[j]
                         elif j < 2 * n:
                             i = j - n
-                            actual = (d_s[g, i] + w * (d_e[g, i] - d_s[g, i])) * x[i]
+                            actual = (d_s[gr, i] + w * (d_e[gr, i] - d_s[gr, i])) * x[i]
                         elif j < 3 * n:
                             i = j - 2 * n
-                            actual = i_s[g, i] + w * (i_e[g, i] - i_s[g, i])
+                            actual = i_s[gr, i] + w * (i_e[gr, i] - i_s[gr, i])
                         elif j < 3 * n + nm:
                             e = j - 3 * n
-                            actual = (m_s[g, e] + w * (m_e[g, e] - m_s[g, e])) * x[msrc[e]]
+                            actual = (m_s[gr, e] + w * (m_e[gr, e] - m_s[gr, e])) * x[msrc[e]]
                         else:
                             e = j - 3 * n - nm
-                            actual = (s_s[g, e] + w * (s_e[g, e] - s_s[g, e])) * x[ssrc[e]]
+                            actual = (s_s[gr, e] + w * (s_e[gr, e] - s_s[gr, e])) * x[ssrc[e]]
                         if off < actual:
                             fired = j
                         break

@@ -122,15 +122,14 @@ def _plan(
 
 
 def _run_block(
-    plan: _Plan, algorithm: Algorithm, root: np.random.SeedSequence, block: int, n_runs: int
-) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
+    plan: _Plan,
+    algorithm: Algorithm,
+    root: np.random.SeedSequence,
+    block: int,
+    outs: tuple[NDArray, ...],
+) -> None:
+    """Simulate one block of runs into ``outs`` (views of the result arrays for its runs)."""
     rng = child_generator(root, block)
-    n = plan.x0.size
-    counts = np.zeros((n_runs, plan.n_records, n), dtype=np.int64)
-    status = np.zeros(n_runs, dtype=np.int8)
-    stop_time = np.full(n_runs, np.nan)
-    stop_counts = np.zeros((n_runs, n), dtype=np.int64)
-    events = np.zeros(n_runs, dtype=np.int64)
     common = (
         rng,
         *plan.tables,
@@ -145,7 +144,6 @@ def _run_block(
         plan.stop_mask,
         plan.stop_extinct,
     )
-    outs = (counts, status, stop_time, stop_counts, events)
     if isinstance(algorithm, KendallLeap):
         from cllsim.engine import leap  # imported late: numba compiles (or loads) on first use
 
@@ -163,7 +161,6 @@ def _run_block(
         reference.run_block(*common, int(algorithm.max_events), *outs)
     else:  # pragma: no cover - guarded in simulate_network
         raise AlgorithmError(f"unknown algorithm {algorithm!r}")
-    return outs
 
 
 def _check(net: Network, algorithm: Algorithm) -> None:
@@ -250,23 +247,32 @@ def simulate_network(
         (b, min(BLOCK_RUNS, n_runs - b * BLOCK_RUNS)) for b in range(-(-n_runs // BLOCK_RUNS))
     ]
 
-    parts: list[tuple[NDArray, ...]] = []
+    n = network.n_types
+    counts = np.zeros((n_runs, plan.n_records, n), dtype=np.int64)
+    status = np.zeros(n_runs, dtype=np.int8)
+    stop_time = np.full(n_runs, np.nan)
+    stop_counts = np.zeros((n_runs, n), dtype=np.int64)
+    events = np.zeros(n_runs, dtype=np.int64)
+
+    def views(b: int, k: int) -> tuple[NDArray, ...]:
+        rows = slice(b * BLOCK_RUNS, b * BLOCK_RUNS + k)
+        return tuple(a[rows] for a in (counts, status, stop_time, stop_counts, events))
+
     bar = _progress(progress, len(blocks))
     if workers == 1 or len(blocks) == 1:
         for b, k in blocks:
-            parts.append(_run_block(plan, algorithm, root, b, k))
+            _run_block(plan, algorithm, root, b, views(b, k))
             bar.advance()
     else:
         with ThreadPoolExecutor(max_workers=int(workers)) as pool:
-            futures = [pool.submit(_run_block, plan, algorithm, root, b, k) for b, k in blocks]
+            futures = [
+                pool.submit(_run_block, plan, algorithm, root, b, views(b, k)) for b, k in blocks
+            ]
             for f in futures:
-                parts.append(f.result())
+                f.result()
                 bar.advance()
     bar.close()
 
-    counts, status, stop_time, stop_counts, events = (
-        np.concatenate(p) for p in zip(*parts, strict=True)
-    )
     provenance: dict[str, Any] = {
         "cllsim_version": __version__,
         "algorithm": type(algorithm).__name__,
