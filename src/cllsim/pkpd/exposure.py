@@ -8,6 +8,7 @@ fraction in [0, 1].  Everything here is closed form and exact at dose times (see
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -156,6 +157,15 @@ def exposure_evaluator(
     SpecError
         When the driver is ``"btk_occupancy"`` and ``drug.btk_occupancy`` is None.
     """
+    return _cached_evaluator(tuple(doses), drug, float(horizon_days), driver)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_evaluator(
+    doses: tuple[Dose, ...], drug: DrugParameters, horizon_days: float, driver: str | None
+) -> Callable[..., NDArray[np.float64]]:
+    """The evaluator for one schedule (kept: the knot grid and the rate table of a patient
+    ask for the same schedule, and the BTK occupancy table is the costly part)."""
     sp = superposition_for(doses, drug)
     driver = drug.effect_driver if driver is None else driver
     if driver == "btk_occupancy":
