@@ -34,6 +34,12 @@ DRUG_CLASSES = {
     "chlorambucil": "chemo",
 }
 _HISTORY_YEARS_MAX = 200.0
+# Knots of the rate tables: exposures between knots deviate from the chord by at most 2% (and
+# ln-exposure changes by at most 0.25 per interval).  The pkpd default (0.5%) gives 4-5x more
+# knots (18,364 instead of 3,701 for 10 years of ibrutinib) for a precision far below that of
+# any PD parameter; rates still change exactly at dose times and follow the exposure between.
+_KNOT_RTOL = 0.02
+_KNOT_LOG_STEP = 0.25
 _HISTORY_TRIES = 1000
 
 
@@ -170,7 +176,9 @@ def _rates(cm: CompiledModel, doses: tuple[Dose, ...], horizon: float) -> dict[s
     used = sorted({d.drug for d in doses})
     if used:
         drugs = [DRUGS[name] for name in used]
-        knots = np.asarray(exposure_grid(doses, drugs, horizon))
+        knots = np.asarray(
+            exposure_grid(doses, drugs, horizon, rtol=_KNOT_RTOL, max_log_step=_KNOT_LOG_STEP)
+        )
         ex = np.asarray(exposure_table(doses, drugs, knots))
     else:
         knots, ex = np.zeros(1), np.zeros((1, 0))
