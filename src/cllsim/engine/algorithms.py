@@ -34,7 +34,9 @@ class KendallLeap(Algorithm):
     time-varying rates, dosing events, stop conditions.
 
     Each step (at most ``max_step_days``, cut at every record time, event and rate knot, and
-    short enough that at most ``max_move_fraction`` of a type's cells move per step), a type
+    short enough that at most ``max_move_fraction`` of a type's cells move per step, a limit
+    lifted up to where ``h^2 * max_e(move rate_e * |difference of net growth across e|)`` reaches
+    ``max_commutator``, since the splitting is exact when both ends of a move grow alike), a type
     with at least ``exact_below`` cells, or with no outgoing move or spawn, is leapt across
     the step in one draw from the exact law of the linear birth–death process with
     time-varying rates (Kendall 1948): ``K ~ Binomial(N0, 1 - alpha)`` surviving lineages,
@@ -67,6 +69,7 @@ class KendallLeap(Algorithm):
     exact_below: int = 1000
     max_exact_arrivals: int = 256
     max_move_fraction: float = 0.1
+    max_commutator: float = 0.005
 
     def __post_init__(self) -> None:
         if not self.max_step_days > 0:
@@ -80,6 +83,10 @@ class KendallLeap(Algorithm):
         if not 0 < self.max_move_fraction <= 1:
             raise AlgorithmError(
                 f"KendallLeap: max_move_fraction must be in (0, 1], got {self.max_move_fraction!r}"
+            )
+        if not self.max_commutator > 0:
+            raise AlgorithmError(
+                f"KendallLeap: max_commutator must be > 0, got {self.max_commutator!r}"
             )
         if not 0 <= self.max_exact_arrivals <= 10**6:
             raise AlgorithmError(

@@ -324,6 +324,7 @@ def run_block(
     exact_below,
     max_arrivals,
     max_move_fraction,
+    max_commutator,
     out_counts,
     out_status,
     out_stop_time,
@@ -358,6 +359,18 @@ def run_block(
             for p in range(m_ptr[i], m_ptr[i + 1]):
                 r += max(m_s[gr, m_idx[p]], m_e[gr, m_idx[p]])
             move_max[g] = max(move_max[g], r)
+    # and the largest move rate x difference of net growth across a move edge: the size of
+    # the commutator that makes the splitting inexact (0 when both ends grow alike)
+    comm_max = np.zeros(n_steps)
+    for g in range(n_steps):
+        gr = g if vary else 0
+        for e in range(nm):
+            i, j = msrc[e], mdst[e]
+            dl = max(
+                abs((b_s[gr, i] - d_s[gr, i]) - (b_s[gr, j] - d_s[gr, j])),
+                abs((b_e[gr, i] - d_e[gr, i]) - (b_e[gr, j] - d_e[gr, j])),
+            )
+            comm_max[g] = max(comm_max[g], max(m_s[gr, e], m_e[gr, e]) * dl)
     # grid steps in which no type moves, spawns or receives inflow: every type is a lone
     # birth-death process and is leapt directly (no event-by-event part to set up)
     lone = np.ones(n_steps, dtype=np.bool_)
@@ -460,7 +473,11 @@ def run_block(
             while status == 0 and t < tb:
                 te = tb
                 if move_max[g] > 0.0:
-                    te = min(tb, t + max_move_fraction / move_max[g])
+                    # at most max_move_fraction of a type's cells move per step, unless the
+                    # commutator is so small that a longer step keeps h^2 * comm <= bound
+                    h_move = max_move_fraction / move_max[g]
+                    h_comm = np.sqrt(max_commutator / comm_max[g]) if comm_max[g] > 0.0 else np.inf
+                    te = min(tb, t + max(h_move, h_comm))
                 force = False
                 if stop_total > 0:
                     for i in range(n):

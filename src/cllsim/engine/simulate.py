@@ -153,6 +153,7 @@ def _run_block(
             int(algorithm.exact_below),
             int(algorithm.max_exact_arrivals),
             float(algorithm.max_move_fraction),
+            float(algorithm.max_commutator),
             *outs,
         )
     elif isinstance(algorithm, ExactSSA):
