@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from cllsim.engine.algorithms import Algorithm, ExactSSA, KendallLeap
 from cllsim.engine.network import ACTION_CODES, MAX_COUNT, CountEvent, Network, StopCondition
-from cllsim.engine.result import NetworkResult, Status
+from cllsim.engine.result import NetworkResult
 from cllsim.errors import AlgorithmError, SpecError
 from cllsim.seeding import RngLike, child_generator, root_sequence, seed_provenance
 
@@ -313,8 +313,3 @@ class _progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
-
-
-def status_names(status: NDArray[np.int8]) -> list[str]:
-    """Names of :class:`Status` codes (for tables and messages)."""
-    return [Status(int(s)).name for s in status]
