@@ -120,8 +120,7 @@ def run_command(
     out: Annotated[Path, typer.Option("--out", help="Folder for the four result files.")],
     seed: Annotated[int | None, typer.Option("--seed", help="Seed (>= 0).")] = None,
 ) -> None:
-    """Simulate one patient; write counts.parquet, observables.parquet, summary.json and
-    report.html to OUT."""
+    """Simulate one patient; write counts, observables, summary and report to OUT."""
     from cllsim.model import load_scenario
     from cllsim.runs import run_patient, write_patient_run
 
