@@ -82,6 +82,9 @@ def _substep(
     comp_ptr,
     comp_members,
     comp_local,
+    cache_sub,
+    cache_prob,
+    cache_ok,
     arr_t,
     arr_i,
     arr_c,
@@ -141,7 +144,19 @@ def _substep(
                         r = 0.5 * (m0[e] + m1[e]) * h
                         sub[q - lo, comp_local[mdst[e]]] += r
                         sub[q - lo, q - lo] -= r
-            prob = expm_stochastic(sub)
+            same = cache_ok[ci]
+            if same:
+                for a in range(size):
+                    for c in range(size):
+                        if cache_sub[ci, a, c] != sub[a, c]:
+                            same = False
+            if same:  # same rates, same step, same movers: same transition matrix
+                prob = cache_prob[ci, :size, :size]
+            else:
+                prob = expm_stochastic(sub)
+                cache_sub[ci, :size, :size] = sub
+                cache_prob[ci, :size, :size] = prob
+                cache_ok[ci] = True
             for q in range(lo, hi):
                 i = comp_members[q]
                 if not mover[i]:
@@ -350,6 +365,13 @@ def run_block(
     m_ptr, m_idx = edges_by_source(msrc, n)
     s_ptr, s_idx = edges_by_source(ssrc, n)
     comp_ptr, comp_members, comp_local = move_components(msrc, mdst, n)
+    n_comp = comp_ptr.shape[0] - 1
+    big = 1
+    for ci in range(n_comp):
+        big = max(big, comp_ptr[ci + 1] - comp_ptr[ci])
+    cache_sub = np.zeros((n_comp, big, big))
+    cache_prob = np.zeros((n_comp, big, big))
+    cache_ok = np.zeros(n_comp, dtype=np.bool_)
     # per grid step: the largest total move rate out of any type (bounds the splitting step)
     move_max = np.zeros(n_steps)
     for g in range(n_steps):
@@ -563,6 +585,9 @@ def run_block(
                     comp_ptr,
                     comp_members,
                     comp_local,
+                    cache_sub,
+                    cache_prob,
+                    cache_ok,
                     arr_t,
                     arr_i,
                     arr_c,
