@@ -139,3 +139,24 @@ def test_ibrutinib_late_progression_is_btk_or_plcg2_mutant_with_early_vaf():
         vaf = obs[f"vaf_{s['dominant_genotype_at_progression']}"]
         early = vaf[vaf.index <= s["progression_day"] - 90]
         assert (early >= 1e-3).any(), vaf.dropna()
+
+
+def test_history_network_uses_whole_body_rates_of_each_genotype():
+    """Before day 0 every genotype grows at its whole-body rates: birth 0.39%/d for the
+    founder (Burger 2017) times the genotype's birth factor, death 0.18%/d; the founder's
+    divisions give a mutant daughter with probability u * sites."""
+    from cllsim.engine.patient import history_network
+
+    sc = load_scenario("untreated")
+    cm = compile_model(sc)
+    net = history_network(cm)
+    u = cm.mutation_rate
+    sites = {g.name: g.sites for g in sc.genotypes}
+    factor = {g.name: g.birth_factor for g in sc.genotypes}
+    b_wt = 0.52 * 0.0066 + 0.40 * 0.0012
+    total_p = u * sum(sites[g] for g in cm.genotypes[1:])
+    assert net.birth[0, 0] == pytest.approx(b_wt * (1 - total_p))
+    for k, g in enumerate(cm.genotypes[1:], start=1):
+        assert net.birth[0, k] == pytest.approx(b_wt * factor[g])
+        assert net.spawn_rate[0, k - 1] == pytest.approx(b_wt * u * sites[g])
+    assert np.all(net.death == pytest.approx(0.0018))

@@ -25,7 +25,14 @@ from cllsim.pkpd import DRUGS, Dose, exposure_grid, exposure_table, merge_doses
 from cllsim.pkpd import regimens as rx
 from cllsim.seeding import RngLike, child_generator, child_sequence, root_sequence, seed_provenance
 
-__all__ = ["DRUG_CLASSES", "PatientResult", "patient_doses", "patient_network", "simulate"]
+__all__ = [
+    "DRUG_CLASSES",
+    "PatientResult",
+    "history_network",
+    "patient_doses",
+    "patient_network",
+    "simulate",
+]
 
 DRUG_CLASSES = {
     "ibrutinib": "BTKi",
@@ -127,11 +134,35 @@ def _periods(doses: tuple[Dose, ...]) -> tuple[tuple[float, float, frozenset[str
     )
 
 
+def history_network(cm: CompiledModel) -> Network:
+    """The founding clone's growth before day 0, whole body: one type per genotype.
+
+    Each genotype divides and dies at its whole-body rates (compartment rates weighted by the
+    diagnosis split, untreated, sensitive phenotype); the founder's divisions give a mutant
+    daughter of genotype g with probability ``u * sites_g``.
+    """
+    n_g = len(cm.genotypes)
+    birth = np.empty(n_g)
+    for g in range(n_g):
+        mask = cm.type_genotype == g
+        birth[g] = float(np.sum(cm.initial_fraction[mask] * cm.birth[mask]))
+    probs = cm.mutation_rate * cm.genotype_sites[1:]
+    spawn = birth[0] * probs
+    birth[0] *= 1 - probs.sum()
+    return Network(
+        types=cm.genotypes,
+        initial=np.eye(n_g, dtype=np.int64)[0],
+        birth=birth,
+        death=float(cm.death[0]),
+        spawns=[(0, g) for g in range(1, n_g)],
+        spawn_rate=spawn,
+    )
+
+
 def _history(
     cm: CompiledModel, scenario: Scenario, rng: np.random.Generator
 ) -> tuple[NDArray, float]:
     """Cells of each genotype at day 0 and the time the history took (days)."""
-    n_g = len(cm.genotypes)
     burden = round(scenario.patient.burden_cells)
     if scenario.history.mode == "explicit":
         sub = np.array(
@@ -139,26 +170,7 @@ def _history(
         )
         sub[0] = max(burden - int(sub.sum()), 0)
         return sub, float("nan")
-    # whole-body kinetics at the diagnosis split; founder is WT and sensitive
-    w = cm.initial_fraction[(cm.type_genotype == 0)]
-    b_wt = float(np.sum(w * cm.birth[cm.type_genotype == 0]))
-    factors = np.array(
-        [
-            cm.birth[(cm.type_genotype == g)][0] / max(cm.birth[cm.type_genotype == 0][0], 1e-300)
-            for g in range(n_g)
-        ]
-    )
-    probs = cm.mutation_rate * cm.genotype_sites[1:]
-    birth = b_wt * factors
-    birth[0] = b_wt * (1 - probs.sum())
-    net = Network(
-        types=cm.genotypes,
-        initial=np.eye(n_g, dtype=np.int64)[0],
-        birth=birth,
-        death=float(cm.death[0]),
-        spawns=[(0, g) for g in range(1, n_g)],
-        spawn_rate=b_wt * probs,
-    )
+    net = history_network(cm)
     stop = StopCondition(total_at_least=burden)
     for _ in range(_HISTORY_TRIES):  # condition on the clone surviving to diagnosis
         res = simulate_network(
