@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cllsim.engine import Network, NetworkResult, Status, StopCondition, simulate_network
+from cllsim.engine.kendall import kendall_mean, kendall_variance
 
 __all__ = [
     "CLLSIM_RUNS",
@@ -223,10 +224,7 @@ def birth_death_moments(
     Var = 2 n0 b t when b = d.
     """
     t = np.asarray(t, dtype=np.float64)
-    lam = b - d
-    e = np.exp(lam * t)
-    var = n0 * 2 * b * t if lam == 0 else n0 * (b + d) / lam * e * (e - 1)
-    return n0 * e, var
+    return n0 * kendall_mean(b, d, t), n0 * kendall_variance(b, d, t)
 
 
 def dsmts_expected(case_dir: Path | None = None) -> tuple[NDArray, NDArray, NDArray, str]:

@@ -22,7 +22,13 @@ from cllsim.clinic import MRD_ASSAYS, VAF_ASSAYS, observables, progression
 from cllsim.engine.patient import PatientResult, simulate
 from cllsim.model import Scenario
 from cllsim.report import write_patient_report
-from cllsim.seeding import RngLike, child_generator, root_sequence, seed_provenance
+from cllsim.seeding import (
+    RngLike,
+    child_generator,
+    child_sequence,
+    root_sequence,
+    seed_provenance,
+)
 
 __all__ = ["OUTPUT_FILES", "PatientRun", "clinic_view", "run_patient", "write_patient_run"]
 
@@ -83,9 +89,7 @@ def run_patient(scenario: Scenario, *, rng: RngLike = None) -> PatientRun:
     """Simulate one patient and compute what the clinic sees (stream 0: the patient, 1: the
     measurement noise)."""
     root = root_sequence(rng)
-    result = simulate(
-        scenario, rng=np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 0))
-    )
+    result = simulate(scenario, rng=child_sequence(root, 0))
     obs, summary = clinic_view(result, child_generator(root, 1))
     summary["seed"] = seed_provenance(root)["entropy"]
     return PatientRun(result, obs, summary)

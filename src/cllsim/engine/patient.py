@@ -20,7 +20,7 @@ from cllsim.engine.algorithms import Algorithm, KendallLeap
 from cllsim.engine.network import Network, StopCondition
 from cllsim.engine.simulate import simulate_network
 from cllsim.model import COMPARTMENTS, CompiledModel, Scenario, compile_model
-from cllsim.model.compile import PHENOTYPES
+from cllsim.model.compile import EGRESS, HOMING, PERSISTER_ENTRY, PHENOTYPES
 from cllsim.pkpd import DRUGS, Dose, exposure_grid, exposure_table, merge_doses
 from cllsim.pkpd import regimens as rx
 from cllsim.seeding import RngLike, child_generator, child_sequence, root_sequence, seed_provenance
@@ -214,9 +214,15 @@ def _rates(cm: CompiledModel, doses: tuple[Dose, ...], horizon: float) -> dict[s
     np.add.at(lost, cm.spawn_src, cm.spawn_prob)
     move = np.broadcast_to(cm.move_rate, (knots.size, cm.move_rate.size)).copy()
     eff = cm.btki_effect[cm.move_src][None, :] * occ
-    move = np.where(cm.move_kind == 1, move * (1 + cm.egress_gain * eff), move)
-    move = np.where(cm.move_kind == 0, move * np.clip(1 - cm.homing_block * eff, 0, None), move)
-    move = np.where(cm.move_kind == 4, cm.persister_entry_per_kill * ven_kill[:, cm.move_src], move)
+    move = np.where(cm.move_kind == EGRESS, move * (1 + cm.egress_gain * eff), move)
+    move = np.where(
+        cm.move_kind == HOMING, move * np.clip(1 - cm.homing_block * eff, 0, None), move
+    )
+    move = np.where(
+        cm.move_kind == PERSISTER_ENTRY,
+        cm.persister_entry_per_kill * ven_kill[:, cm.move_src],
+        move,
+    )
     return {
         "knots_days": knots,
         "birth": birth_total * (1 - lost),

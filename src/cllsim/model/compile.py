@@ -18,13 +18,25 @@ from numpy.typing import NDArray
 from cllsim.model.parameters import value
 from cllsim.model.specs import COMPARTMENTS, Scenario
 
-__all__ = ["INTERNAL_COMPARTMENTS", "MOVE_KINDS", "PHENOTYPES", "CompiledModel", "compile_model"]
+__all__ = [
+    "EGRESS",
+    "HOMING",
+    "INTERNAL_COMPARTMENTS",
+    "MOVE_KINDS",
+    "PERSISTER_ENTRY",
+    "PERSISTER_EXIT",
+    "PHENOTYPES",
+    "PROTECTION_DECAY",
+    "CompiledModel",
+    "compile_model",
+]
 
 PHENOTYPES = ("sensitive", "persister")
 INTERNAL_COMPARTMENTS = ("blood", "blood_recent", "lymph_node", "marrow")
 # internal compartment -> index in COMPARTMENTS ("blood", "lymph_node", "marrow")
 REPORTED = np.array([COMPARTMENTS.index(c) for c in ("blood", "blood", "lymph_node", "marrow")])
 MOVE_KINDS = ("homing", "egress", "protection_decay", "persister_exit", "persister_entry")
+HOMING, EGRESS, PROTECTION_DECAY, PERSISTER_EXIT, PERSISTER_ENTRY = range(len(MOVE_KINDS))
 
 
 def _ro(a: NDArray) -> NDArray:
@@ -141,12 +153,15 @@ def compile_model(scenario: Scenario) -> CompiledModel:
         for p in range(2):
             b, br, ln, m = (idx[g, p, c] for c in range(4))
             for src in (b, br):
-                moves += [(src, ln, 0, kin.homing_lymph_node), (src, m, 0, kin.homing_marrow)]
-            moves += [(ln, br, 1, kin.egress_lymph_node), (m, br, 1, kin.egress_marrow)]
-            moves.append((br, b, 2, kin.protection_decay))
+                moves += [
+                    (src, ln, HOMING, kin.homing_lymph_node),
+                    (src, m, HOMING, kin.homing_marrow),
+                ]
+            moves += [(ln, br, EGRESS, kin.egress_lymph_node), (m, br, EGRESS, kin.egress_marrow)]
+            moves.append((br, b, PROTECTION_DECAY, kin.protection_decay))
         for c in range(4):
-            moves.append((idx[g, 1, c], idx[g, 0, c], 3, per.exit))
-            moves.append((idx[g, 0, c], idx[g, 1, c], 4, 0.0))
+            moves.append((idx[g, 1, c], idx[g, 0, c], PERSISTER_EXIT, per.exit))
+            moves.append((idx[g, 0, c], idx[g, 1, c], PERSISTER_ENTRY, 0.0))
 
     persister = tp == 1
     btki = np.array([g.btki_effect for g in genos])[tg] / np.where(persister, per.ec50_factor, 1.0)
