@@ -43,54 +43,39 @@ __all__ = ["run_block"]
 
 @nb.njit(cache=True)
 def _substep(
-    rng,
-    x,
-    t,
-    te,
-    b0,
-    b1,
-    d0,
-    d1,
-    m0,
-    m1,
-    s0,
-    s1,
-    in0,
-    in1,
-    isize,
-    msrc,
-    mdst,
-    ssrc,
-    sdst,
-    m_ptr,
-    m_idx,
-    s_ptr,
-    s_idx,
-    forced,
-    exact_below,
-    max_arrivals,
-    stop_total,
-    stop_mask,
+    rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals, stop_total, stop_mask,
     extinction_possible,
-    arrived,
-    xs,
-    xl,
-    y,
-    batch,
-    leapt,
-    mover,
-    comp_ptr,
-    comp_members,
-    comp_local,
-    cache_sub,
-    cache_prob,
-    cache_ok,
-    arr_t,
-    arr_i,
-    arr_c,
-    ub,
-):
+):  # fmt: skip
     """Advance ``x`` (int64[n], in place) from ``t`` to ``te``; returns (status, stop time)."""
+    b0, b1, d0, d1, m0, m1, s0, s1, in0, in1 = rates
+    (
+        isize,
+        mdst,
+        sdst,
+        m_ptr,
+        m_idx,
+        s_ptr,
+        s_idx,
+        comp_ptr,
+        comp_members,
+        comp_local,
+    ) = graph
+    (
+        arrived,
+        xs,
+        xl,
+        y,
+        batch,
+        leapt,
+        mover,
+        cache_sub,
+        cache_prob,
+        cache_ok,
+        arr_t,
+        arr_i,
+        arr_c,
+        ub,
+    ) = work
     n = x.shape[0]
     h = te - t
     hm = 0.5 * h
@@ -460,6 +445,35 @@ def run_block(
     mover = np.empty(n, dtype=np.bool_)
     forced = np.zeros(n, dtype=np.bool_)
     lo = np.empty(n)
+    rates = (b0, b1, d0, d1, m0, m1, s0, s1, in0, in1)
+    graph = (
+        isize,
+        mdst,
+        sdst,
+        m_ptr,
+        m_idx,
+        s_ptr,
+        s_idx,
+        comp_ptr,
+        comp_members,
+        comp_local,
+    )
+    work = (
+        arrived,
+        xs,
+        xl,
+        y,
+        batch,
+        leapt,
+        mover,
+        cache_sub,
+        cache_prob,
+        cache_ok,
+        arr_t,
+        arr_i,
+        arr_c,
+        ub,
+    )
     for r in range(out_counts.shape[0]):
         x = x0.copy()
         status = 0
@@ -546,53 +560,9 @@ def run_block(
                     s0[e] = s_s[gr, e] + ws * (s_e[gr, e] - s_s[gr, e])
                     s1[e] = s_s[gr, e] + we * (s_e[gr, e] - s_s[gr, e])
                 status, t_stop = _substep(
-                    rng,
-                    x,
-                    t,
-                    te,
-                    b0,
-                    b1,
-                    d0,
-                    d1,
-                    m0,
-                    m1,
-                    s0,
-                    s1,
-                    in0,
-                    in1,
-                    isize,
-                    msrc,
-                    mdst,
-                    ssrc,
-                    sdst,
-                    m_ptr,
-                    m_idx,
-                    s_ptr,
-                    s_idx,
-                    forced,
-                    exact_below,
-                    max_arrivals,
-                    stop_total,
-                    stop_mask,
-                    extinction_possible,
-                    arrived,
-                    xs,
-                    xl,
-                    y,
-                    batch,
-                    leapt,
-                    mover,
-                    comp_ptr,
-                    comp_members,
-                    comp_local,
-                    cache_sub,
-                    cache_prob,
-                    cache_ok,
-                    arr_t,
-                    arr_i,
-                    arr_c,
-                    ub,
-                )
+                    rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals,
+                    stop_total, stop_mask, extinction_possible,
+                )  # fmt: skip
                 if status == 0:
                     t_stop = np.nan
                     if reached_total(x, stop_total, stop_mask):
