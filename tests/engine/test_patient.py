@@ -160,3 +160,37 @@ def test_history_network_uses_whole_body_rates_of_each_genotype():
         assert net.birth[0, k] == pytest.approx(b_wt * factor[g])
         assert net.spawn_rate[0, k - 1] == pytest.approx(b_wt * u * sites[g])
     assert np.all(net.death == pytest.approx(0.0018))
+
+
+def test_drug_exposure_scales_the_concentration_seen_by_the_rates():
+    """Venetoclax exposure x2 raises the peak venetoclax kill in the (protected, unsaturated)
+    lymph node; x1 is the default;
+    the doses given (what the chart records) do not change."""
+    import numpy as np
+
+    from cllsim.engine.patient import patient_doses, patient_network
+    from cllsim.model import compile_model, load_scenario
+
+    base = load_scenario("venetoclax-continuous").model_copy(update={"horizon_days": 60.0})
+    doubled = base.model_copy(
+        update={"patient": base.patient.model_copy(update={"drug_exposure": {"venetoclax": 2.0}})}
+    )
+    cm = compile_model(base)
+    x0 = np.zeros(cm.n_types, dtype=np.int64)
+    node = cm.type_names.index("WT|sensitive|lymph_node")
+    d1 = patient_network(base, x0, cm=cm).death[:, node].max()
+    d2 = patient_network(doubled, x0, cm=cm).death[:, node].max()
+    assert d2 > d1 * 1.05
+    assert patient_doses(doubled) == patient_doses(base)
+
+
+def test_explicit_visit_days_replace_the_regular_schedule():
+    from cllsim.engine.patient import simulate
+    from cllsim.model import load_scenario
+
+    sc = load_scenario("untreated").model_copy(update={"horizon_days": 200.0})
+    sc = sc.model_copy(
+        update={"visits": sc.visits.model_copy(update={"days": (30.0, 90.0, 365.0)})}
+    )
+    res = simulate(sc, rng=3)
+    assert sorted(res.counts["time_days"].unique()) == [0.0, 30.0, 90.0]

@@ -52,3 +52,21 @@ def test_bad_scenario_file_names_file_field_and_value(tmp_path, body, expected):
 def test_missing_file_names_the_builtins(tmp_path):
     with pytest.raises(InputFileError, match="no such file, and not a built-in scenario"):
         load_scenario(tmp_path / "nope.yaml")
+
+
+def test_bad_visit_days_and_exposure_are_refused_with_the_field_named(tmp_path):
+    import pytest
+
+    from cllsim.errors import SpecError
+    from cllsim.model import load_scenario
+
+    f = tmp_path / "s.yaml"
+    f.write_text("name: x\nvisits: {days: [30, 10]}\n")
+    with pytest.raises(SpecError, match=r"visits\.days"):
+        load_scenario(f)
+    f.write_text("name: x\npatient: {drug_exposure: {venetoclax: 0}}\n")
+    with pytest.raises(SpecError, match=r"drug_exposure"):
+        load_scenario(f)
+    f.write_text("name: x\npatient: {drug_exposure: {aspirin: 2}}\n")
+    with pytest.raises(SpecError, match=r"drug_exposure"):
+        load_scenario(f)

@@ -57,15 +57,15 @@ def test_p_resistant_present_check_values(b, d, printed):
     """M = 1e9, u = 1e-9, n = 1; tolerance 5e-5 (4 printed decimals)."""
     assert_printed(p_resistant_present(1e9, b, d, 1e-9), printed)
     assert p_resistant_present(1e9, b, d, 1e-9) == pytest.approx(
-        1.0 - p_no_resistant_cell(1e9, b, d, 1e-9), abs=1e-15)
+        1.0 - p_no_resistant_cell(1e9, b, d, 1e-9), abs=1e-15
+    )
 
 
 def test_no_death_reduces_to_exp_minus_m_u_n():
     """d = 0: ln(s)/(1 - s) -> -1, so P(no resistant cell) = exp(-M u n), exactly."""
     assert p_no_resistant_cell(1e9, 2.0, 0.0, 1e-9) == math.exp(-1.0)
     # and the limit is continuous from d > 0
-    assert p_no_resistant_cell(1e9, 2.0, 1e-12, 1e-9) == pytest.approx(math.exp(-1.0),
-                                                                        rel=1e-11)
+    assert p_no_resistant_cell(1e9, 2.0, 1e-12, 1e-9) == pytest.approx(math.exp(-1.0), rel=1e-11)
 
 
 def test_expected_resistant_cells_check_value():
@@ -87,8 +87,7 @@ def test_p_no_surviving_resistant_lineage():
 def test_surviving_lineage_is_rarer_than_any_resistant_cell():
     """A surviving lineage implies a resistant cell, so P(none surviving) >= P(no cell)."""
     for b, d in [(0.14, 0.13), (1.0, 0.5), (1.0, 0.0)]:
-        assert p_no_surviving_resistant_lineage(1e9, 1e-9) >= p_no_resistant_cell(
-            1e9, b, d, 1e-9)
+        assert p_no_surviving_resistant_lineage(1e9, 1e-9) >= p_no_resistant_cell(1e9, b, d, 1e-9)
 
 
 def test_small_probability_keeps_relative_precision():
@@ -144,7 +143,8 @@ def test_bozic_product_of_factors():
 
 def test_bozic_default_b_treated_is_b():
     assert bozic_eradication(1e9, n12=1, **BOZIC) == bozic_eradication(
-        1e9, n12=1, b_treated=0.14, **BOZIC)
+        1e9, n12=1, b_treated=0.14, **BOZIC
+    )
 
 
 def test_bozic_birth_under_treatment_enters_s_treated():
@@ -154,8 +154,9 @@ def test_bozic_birth_under_treatment_enters_s_treated():
     assert b.p_eradication == pytest.approx(a.p_eradication, rel=1e-12)
 
 
-@pytest.mark.parametrize(("M", "n", "b", "d"), [(1e9, 50, 0.14, 0.13), (1e4, 1e5, 1.0, 0.5),
-                                               (1e6, 3, 1.0, 0.0)])
+@pytest.mark.parametrize(
+    ("M", "n", "b", "d"), [(1e9, 50, 0.14, 0.13), (1e4, 1e5, 1.0, 0.5), (1e6, 3, 1.0, 0.0)]
+)
 def test_bozic_monotherapy_reduces_to_one_drug_formulas(M, n, b, d):
     """n1 = n2 = 0, n12 = n: two-step factors are 1; the rest are the one-drug formulas."""
     u = 1e-9
@@ -166,16 +167,17 @@ def test_bozic_monotherapy_reduces_to_one_drug_formulas(M, n, b, d):
     assert result.p1_up == pytest.approx(p_no_surviving_resistant_lineage(M, u * n), rel=1e-14)
     # p1_down: escape during therapy, exp(-M u n s_R/|s'|) (kendall.md "Escape during therapy")
     assert result.p1_down == pytest.approx(math.exp(-M * u * n * s / abs(s_t)), rel=1e-14)
-    assert result.p_resistant_present == pytest.approx(p_resistant_present(M, b, d, u * n),
-                                                       rel=1e-14)
+    assert result.p_resistant_present == pytest.approx(
+        p_resistant_present(M, b, d, u * n), rel=1e-14
+    )
     assert result.expected_resistant_cells == pytest.approx(
-        expected_resistant_cells(M, b, d, u * n), rel=1e-14)
+        expected_resistant_cells(M, b, d, u * n), rel=1e-14
+    )
 
 
 def test_bozic_monotherapy_fails_at_detectable_size():
     """n = 50 at M = 1e9: monotherapy essentially never eradicates (Bozic et al. Figure 3)."""
-    result = bozic_eradication(1e9, b=0.14, d=0.13, d_treated=0.17, u=1e-9, n1=0, n2=0,
-                               n12=50)
+    result = bozic_eradication(1e9, b=0.14, d=0.13, d_treated=0.17, u=1e-9, n1=0, n2=0, n12=50)
     assert result.p_eradication < 1e-20
 
 
@@ -194,22 +196,27 @@ def test_bozic_resistant_cells_at_treatment_start():
     log_p2 = 1e9 * 1e-18 * (2 * 2500 + 100) * log_s_ratio * growth / s
 
     one = bozic_eradication(1e9, n12=1, **BOZIC)
-    assert one.p_resistant_present == pytest.approx(-math.expm1(log_s_ratio + log_p2),
-                                                    rel=1e-12)
+    assert one.p_resistant_present == pytest.approx(-math.expm1(log_s_ratio + log_p2), rel=1e-12)
     assert one.expected_resistant_cells == pytest.approx(
-        1e9 * (mu + 0.5 * (2 * 2500 + 100) * mu * mu), rel=1e-12)
+        1e9 * (mu + 0.5 * (2 * 2500 + 100) * mu * mu), rel=1e-12
+    )
 
     zero = bozic_eradication(1e9, n12=0, **BOZIC)
-    assert zero.p_resistant_present == pytest.approx(-math.expm1(1e-9 * 5000 * log_s_ratio
-                                                                 * growth / s), rel=1e-12)
+    assert zero.p_resistant_present == pytest.approx(
+        -math.expm1(1e-9 * 5000 * log_s_ratio * growth / s), rel=1e-12
+    )
     assert zero.expected_resistant_cells == pytest.approx(1e9 * 2500 * mu * mu, rel=1e-12)
 
 
 def test_bozic_json_shape():
     data = bozic_eradication(1e9, n12=1, **BOZIC).to_json_dict()
     assert json.loads(json.dumps(data)) == data
-    assert set(data) == {"p_eradication", "factors", "p_resistant_present",
-                         "expected_resistant_cells"}
+    assert set(data) == {
+        "p_eradication",
+        "factors",
+        "p_resistant_present",
+        "expected_resistant_cells",
+    }
     assert set(data["factors"]) == {"p1_up", "p1_down", "p2_up", "p2_down"}
     assert_printed(data["p_eradication"], "0.263")
     assert_printed(data["factors"]["p2_up"], "0.99868")
@@ -233,8 +240,10 @@ def test_bozic_result_is_frozen():
         ({"d": -0.1}, ["d must be >= 0", "-0.1"]),
         ({"d": 0.14}, ["d must be < b", "s = 1 - d/b > 0", "0.14"]),
         ({"d": 0.2}, ["d must be < b", "0.2"]),
-        ({"d_treated": 0.14}, ["d_treated must be > b_treated", "s' = 1 - d_treated/b_treated < 0",
-                               "0.14"]),
+        (
+            {"d_treated": 0.14},
+            ["d_treated must be > b_treated", "s' = 1 - d_treated/b_treated < 0", "0.14"],
+        ),
         ({"d_treated": 0.1}, ["d_treated must be > b_treated", "0.1"]),
         ({"d_treated": -0.1}, ["d_treated must be >= 0", "-0.1"]),
         ({"b_treated": 0.0}, ["b_treated must be > 0", "0.0"]),
@@ -243,8 +252,7 @@ def test_bozic_result_is_frozen():
         ({"u": -1e-9}, ["u must be in [0, 1]", "-1e-09"]),
         ({"n1": -1}, ["n1 must be >= 0", "-1"]),
         ({"n12": -2}, ["n12 must be >= 0", "-2"]),
-        ({"u": 0.01, "n1": 50, "n2": 50, "n12": 1}, ["u * (n1 + n2 + n12) must be <= 1",
-                                                      "1.01"]),
+        ({"u": 0.01, "n1": 50, "n2": 50, "n12": 1}, ["u * (n1 + n2 + n12) must be <= 1", "1.01"]),
         ({"M": float("nan")}, ["M must be finite", "nan"]),
         ({"u": "1e-9"}, ["u must be a real number", "'1e-9'"]),
     ],

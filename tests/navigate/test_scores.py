@@ -19,8 +19,13 @@ from cllsim.navigate import scores
 from cllsim.navigate.scores import CLL_IPI_STAGES, cll_ipi, ips_e
 
 # A CLL-IPI patient with 0 points; tests change one input at a time.
-BASE = {"tp53": "normal", "ighv": "mutated", "b2m_mg_per_l": 2.0, "stage": "binet-a",
-        "age_years": 50.0}
+BASE = {
+    "tp53": "normal",
+    "ighv": "mutated",
+    "b2m_mg_per_l": 2.0,
+    "stage": "binet-a",
+    "age_years": 50.0,
+}
 
 
 def ipi(**changes):
@@ -71,8 +76,9 @@ def test_cll_ipi_age_threshold_is_strict():
 
 
 def test_cll_ipi_maximum_is_ten():
-    score = cll_ipi(tp53="aberrant", ighv="unmutated", b2m_mg_per_l=5.0, stage="rai-4",
-                    age_years=80)
+    score = cll_ipi(
+        tp53="aberrant", ighv="unmutated", b2m_mg_per_l=5.0, stage="rai-4", age_years=80
+    )
     assert (score.points, score.group) == (10, "very high")
 
 
@@ -86,8 +92,13 @@ IPI_BOUNDARIES = [
     ({"ighv": "unmutated", "age_years": 70}, 3, "intermediate", 0.793, (0.755, 0.832)),
     ({"tp53": "aberrant"}, 4, "high", 0.633, (0.579, 0.688)),
     ({"tp53": "aberrant", "ighv": "unmutated"}, 6, "high", 0.633, (0.579, 0.688)),
-    ({"tp53": "aberrant", "ighv": "unmutated", "stage": "rai-1"}, 7, "very high", 0.233,
-     (0.125, 0.341)),
+    (
+        {"tp53": "aberrant", "ighv": "unmutated", "stage": "rai-1"},
+        7,
+        "very high",
+        0.233,
+        (0.125, 0.341),
+    ),
 ]
 
 
@@ -101,12 +112,16 @@ def test_cll_ipi_group_boundaries_and_outcomes(changes, points, group, os_5y, ci
 
 
 def test_cll_ipi_json_shape():
-    score = cll_ipi(tp53="aberrant", ighv="unmutated", b2m_mg_per_l=4.0, stage="binet-a",
-                    age_years=60)
+    score = cll_ipi(
+        tp53="aberrant", ighv="unmutated", b2m_mg_per_l=4.0, stage="binet-a", age_years=60
+    )
     data = score.to_json_dict()
     assert json.loads(json.dumps(data)) == data
     assert {k: data[k] for k in ("score", "points", "group")} == {
-        "score": "cll-ipi", "points": 8, "group": "very high"}
+        "score": "cll-ipi",
+        "points": 8,
+        "group": "very high",
+    }
     assert data["outcome"]["os_5y"] == 0.233
     assert data["outcome"]["os_5y_ci95"] == [0.125, 0.341]
     assert set(data) == {"score", "points", "group", "outcome"}
@@ -144,8 +159,11 @@ def test_cll_ipi_bad_input_names_field_value_and_allowed(field, value, fragments
 
 
 def test_cll_ipi_error_message_text():
-    with pytest.raises(SpecError, match=r"^CLL-IPI: age_years must be a finite number >= 0 "
-                       r"\(years\), got -3$"):
+    with pytest.raises(
+        SpecError,
+        match=r"^CLL-IPI: age_years must be a finite number >= 0 "
+        r"\(years\), got -3$",
+    ):
         ipi(age_years=-3)
 
 
@@ -184,8 +202,7 @@ IPSE_GROUPS = [
 ]
 
 
-@pytest.mark.parametrize(("ighv", "alc", "nodes", "points", "group", "risk", "rate"),
-                         IPSE_GROUPS)
+@pytest.mark.parametrize(("ighv", "alc", "nodes", "points", "group", "risk", "rate"), IPSE_GROUPS)
 def test_ips_e_groups_and_outcomes(ighv, alc, nodes, points, group, risk, rate):
     score = ips_e(ighv=ighv, alc_1e9_per_l=alc, palpable_nodes=nodes)
     assert (score.points, score.group) == (points, group)

@@ -9,6 +9,7 @@ cells.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,6 +184,17 @@ def _history(
     )
 
 
+def _exposed(doses: tuple[Dose, ...], factors: dict[str, float]) -> tuple[Dose, ...]:
+    """Doses as the patient's plasma sees them: amounts times ``patient.drug_exposure``
+    (linear PK, so a factor on the amount is the same factor on every concentration)."""
+    if not factors:
+        return doses
+    return tuple(
+        dataclasses.replace(d, amount_mg=d.amount_mg * factors[d.drug]) if d.drug in factors else d
+        for d in doses
+    )
+
+
 def _rates(cm: CompiledModel, doses: tuple[Dose, ...], horizon: float) -> dict[str, NDArray]:
     """Rate tables on the exposure knots."""
     used = sorted({d.drug for d in doses})
@@ -243,7 +255,7 @@ def patient_network(
     (int64[n_types] over :func:`cllsim.model.compile_model`'s types)."""
     cm = compile_model(scenario) if cm is None else cm
     doses = patient_doses(scenario) if doses is None else doses
-    rates = _rates(cm, doses, scenario.horizon_days)
+    rates = _rates(cm, _exposed(doses, scenario.patient.drug_exposure), scenario.horizon_days)
     return Network(
         types=cm.type_names,
         initial=initial,
@@ -283,10 +295,7 @@ def simulate(
         x0[types] = hist_rng.multinomial(sub[g], cm.initial_fraction[types])
     doses = patient_doses(scenario)
     net = patient_network(scenario, x0, cm=cm, doses=doses)
-    v = scenario.visits
-    visits = np.unique(
-        np.concatenate([[0.0], np.arange(v.first_day, scenario.horizon_days + 1e-9, v.every_days)])
-    )
+    visits = scenario.visits.days_until(scenario.horizon_days)
     limit = StopCondition(total_at_least=round(scenario.patient.max_burden_cells))
     res = simulate_network(
         net, times_days=visits, rng=child_sequence(root, 1), algorithm=algorithm, stop=limit

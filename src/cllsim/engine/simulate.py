@@ -71,15 +71,16 @@ def _plan(
     events: Sequence[CountEvent],
     stop: StopCondition | None,
     max_step: float | None,
+    start: float = 0.0,
 ) -> _Plan:
     t_end = float(times[-1])
     points = [
-        np.array([0.0]),
+        np.array([start]),
         times,
-        net.knots_days[(net.knots_days > 0) & (net.knots_days < t_end)],
+        net.knots_days[(net.knots_days > start) & (net.knots_days < t_end)],
     ]
     ev_times = np.array([e.time_days for e in events], dtype=np.float64)
-    points.append(ev_times[ev_times <= t_end])
+    points.append(ev_times[(ev_times >= start) & (ev_times <= t_end)])
     grid = np.unique(np.concatenate(points))
     if max_step is not None:
         pieces = [grid[:1]]
@@ -91,7 +92,7 @@ def _plan(
     record_at[np.searchsorted(grid, times)] = np.arange(times.size)
 
     order = sorted(range(len(events)), key=lambda k: events[k].time_days)  # stable: file order
-    kept = [events[k] for k in order if events[k].time_days <= t_end]
+    kept = [events[k] for k in order if start <= events[k].time_days <= t_end]
     ev_grid = np.searchsorted(grid, [e.time_days for e in kept]).astype(np.int64)
     ev_ptr = np.zeros(grid.size + 1, dtype=np.int64)
     np.add.at(ev_ptr, ev_grid + 1, 1)
@@ -189,15 +190,16 @@ def simulate_network(
     rng: RngLike = None,
     workers: int = 1,
     progress: bool = False,
+    start_day: float = 0.0,
 ) -> NetworkResult:
     """Simulate ``n_runs`` independent runs of ``network`` and record counts at ``times_days``.
 
     Parameters
     ----------
     network : Network
-        The branching process; its ``initial`` counts hold at time 0.
+        The branching process; its ``initial`` counts hold at ``start_day``.
     times_days : float64[n_times]
-        Increasing record times in days, >= 0.  The run ends at the last one.
+        Increasing record times in days, >= ``start_day``.  The run ends at the last one.
     n_runs : int
         Independent runs, >= 1.
     events : sequence of CountEvent
@@ -214,6 +216,10 @@ def simulate_network(
         parallel on as many cores.  Results do not depend on it.
     progress : bool
         Show a progress bar over blocks of runs.
+    start_day : float
+        Day at which ``network.initial`` holds (default 0).  Rates are read from the
+        network's knots at absolute times, so a run can be continued from the counts of an
+        earlier one (e.g. after a treatment decision); events before it are ignored.
 
     Returns
     -------
@@ -229,8 +235,12 @@ def simulate_network(
     algorithm = KendallLeap() if algorithm is None else algorithm
     _check(network, algorithm)
     times = np.atleast_1d(np.asarray(times_days, dtype=np.float64))
-    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or times[0] < 0:
-        raise SpecError(f"times_days must be finite times >= 0 in days, got {times!r}")
+    if not np.isfinite(start_day) or start_day < 0:
+        raise SpecError(f"start_day must be a finite day >= 0, got {start_day!r}")
+    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or times[0] < start_day:
+        raise SpecError(
+            f"times_days must be finite times >= start_day ({start_day}) in days, got {times!r}"
+        )
     if np.any(np.diff(times) <= 0):
         raise SpecError("times_days must be strictly increasing")
     if not isinstance(n_runs, int | np.integer) or n_runs < 1:
@@ -242,7 +252,7 @@ def simulate_network(
     stop = stop if stop is not None else StopCondition()
 
     max_step = algorithm.max_step_days if isinstance(algorithm, KendallLeap) else None
-    plan = _plan(network, times, list(events), stop, max_step)
+    plan = _plan(network, times, list(events), stop, max_step, float(start_day))
     root = root_sequence(rng)
     blocks = [
         (b, min(BLOCK_RUNS, n_runs - b * BLOCK_RUNS)) for b in range(-(-n_runs // BLOCK_RUNS))

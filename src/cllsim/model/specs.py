@@ -6,8 +6,11 @@ file (YAML) is loaded into :class:`Scenario` by :func:`cllsim.model.scenario.loa
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cllsim.model.parameters import value
@@ -31,6 +34,7 @@ __all__ = [
 COMPARTMENTS = ("blood", "lymph_node", "marrow")
 DRUG_NAMES = ("ibrutinib", "venetoclax", "obinutuzumab", "chlorambucil")
 Compartment = Literal["blood", "lymph_node", "marrow"]
+DrugName = Literal["ibrutinib", "venetoclax", "obinutuzumab", "chlorambucil"]
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -178,8 +182,23 @@ class PatientSpec(BaseModel):
         "patient survives untreated; visits after it are not recorded)",
     )
     age_years: float = Field(70.0, ge=18, le=110, description="years")
+    drug_exposure: dict[DrugName, float] = Field(
+        default_factory=dict,
+        description="per-drug multiplier of the plasma exposure (relative bioavailability / "
+        "clearance, from between-patient PK variability); a drug not named keeps 1.0",
+    )
     body_weight_kg: float = Field(70.0, gt=20, le=300, description="kg (chlorambucil dose)")
     kinetics: KineticsSpec = Field(default_factory=KineticsSpec)
+
+    @field_validator("drug_exposure")
+    @classmethod
+    def _exposure(cls, v: dict[str, float]) -> dict[str, float]:
+        for drug, f in v.items():
+            if not (0.05 <= f <= 20.0):
+                raise ValueError(
+                    f"drug_exposure[{drug!r}] must lie in [0.05, 20] (a multiplier), got {f}"
+                )
+        return v
 
     @field_validator("split")
     @classmethod
@@ -270,6 +289,31 @@ class VisitSpec(BaseModel):
 
     every_days: float = Field(28.0, gt=0, description="days between visits")
     first_day: float = Field(0.0, ge=0, description="day of the first visit")
+    days: tuple[float, ...] | None = Field(
+        None,
+        description="explicit visit days (increasing, >= 0); replaces every_days/first_day "
+        "(e.g. a trial's assessment schedule)",
+    )
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("days must list at least one visit day")
+        if v[0] < 0 or any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError(f"days must be increasing and >= 0, got {list(v)}")
+        return v
+
+    def days_until(self, horizon_days: float) -> NDArray[np.float64]:
+        """Visit days in ``[0, horizon]``, day 0 always included."""
+        if self.days is not None:
+            inner = np.asarray(self.days, dtype=np.float64)
+            inner = inner[inner <= horizon_days]
+        else:
+            inner = np.arange(self.first_day, horizon_days + 1e-9, self.every_days)
+        return np.unique(np.concatenate([[0.0], inner]))
 
 
 class AssaySpec(BaseModel):

@@ -53,8 +53,9 @@ def _number(where: str, name: str, value: object) -> float:
 def _check_size(where: str, M: object) -> float:
     size = _number(where, "M", M)
     if size < 1.0:
-        raise SpecError(f"{where}: M must be >= 1 cell (population size at treatment start), "
-                        f"got {M!r}")
+        raise SpecError(
+            f"{where}: M must be >= 1 cell (population size at treatment start), got {M!r}"
+        )
     return size
 
 
@@ -83,8 +84,7 @@ def _check_probability(where: str, name: str, value: object) -> float:
 def _check_count(where: str, name: str, value: object) -> float:
     n = _number(where, name, value)
     if n < 0.0:
-        raise SpecError(f"{where}: {name} must be >= 0 (number of resistance sites), "
-                        f"got {value!r}")
+        raise SpecError(f"{where}: {name} must be >= 0 (number of resistance sites), got {value!r}")
     return n
 
 
@@ -456,12 +456,16 @@ def bozic_eradication(
     else:
         birth_t = _number(where, "b_treated", b_treated)
         if birth_t <= 0.0:
-            raise SpecError(f"{where}: b_treated must be > 0 per day (birth rate under "
-                            f"treatment), got {b_treated!r}")
+            raise SpecError(
+                f"{where}: b_treated must be > 0 per day (birth rate under "
+                f"treatment), got {b_treated!r}"
+            )
     death_t = _number(where, "d_treated", d_treated)
     if death_t < 0.0:
-        raise SpecError(f"{where}: d_treated must be >= 0 per day (death rate under "
-                        f"treatment), got {d_treated!r}")
+        raise SpecError(
+            f"{where}: d_treated must be >= 0 per day (death rate under "
+            f"treatment), got {d_treated!r}"
+        )
     if death_t <= birth_t:
         raise SpecError(
             f"{where}: d_treated must be > b_treated (treatment must make sensitive cells "
@@ -474,8 +478,10 @@ def bozic_eradication(
     sites12 = _check_count(where, "n12", n12)
     total = rate * (sites1 + sites2 + sites12)
     if total > 1.0:
-        raise SpecError(f"{where}: u * (n1 + n2 + n12) must be <= 1 (probability that a "
-                        f"division gives a resistant daughter), got {total!r}")
+        raise SpecError(
+            f"{where}: u * (n1 + n2 + n12) must be <= 1 (probability that a "
+            f"division gives a resistant daughter), got {total!r}"
+        )
 
     s = _survival(birth, death)
     s_t = _survival(birth_t, death_t)  # < 0
@@ -485,9 +491,15 @@ def bozic_eradication(
     log_p1_up = -size * rate * sites12
     log_p1_down = size * rate * sites12 * s / s_t
     base = 1.0 / (s * size)
-    log_p2_up = size * rate * rate * k * (
-        _xlog(sites1 * (sites2 + sites12), base + rate * (sites2 + sites12) * k)
-        + _xlog(sites2 * (sites1 + sites12), base + rate * (sites1 + sites12) * k)
+    log_p2_up = (
+        size
+        * rate
+        * rate
+        * k
+        * (
+            _xlog(sites1 * (sites2 + sites12), base + rate * (sites2 + sites12) * k)
+            + _xlog(sites2 * (sites1 + sites12), base + rate * (sites1 + sites12) * k)
+        )
     )
     log_p2_down = -size * rate * rate * paths2 * s / (s_t * s_t)
 
