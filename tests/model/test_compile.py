@@ -56,3 +56,20 @@ def test_lymph_node_protection_slows_venetoclax_kill():
 def test_every_default_has_unit_source_and_tag():
     for p in PARAMETERS.values():
         assert p.unit and p.source and p.tag in {"V", "A"}, p.name
+
+
+def test_pharmacodynamics_section_reaches_the_compiled_rates():
+    """A scenario's pharmacodynamics override the library defaults type by type (protection
+    and persister factors still multiply the venetoclax EC50)."""
+    import numpy as np
+
+    from cllsim.model import compile_model, load_scenario
+
+    sc = load_scenario("ven-obi")
+    pd = sc.pharmacodynamics.model_copy(
+        update={"venetoclax_ec50": 50.0, "obinutuzumab_kmax_blood": 0.6, "chlorambucil_kmax": 2.0}
+    )
+    base, new = compile_model(sc), compile_model(sc.model_copy(update={"pharmacodynamics": pd}))
+    np.testing.assert_allclose(new.ven_ec50, base.ven_ec50 / 2)
+    np.testing.assert_allclose(new.obi_kmax, base.obi_kmax * 2)
+    np.testing.assert_allclose(new.clb_kmax, base.clb_kmax * 2)

@@ -118,6 +118,7 @@ def compile_model(scenario: Scenario) -> CompiledModel:
     kin = scenario.patient.kinetics
     per = scenario.persisters
     genos = scenario.genotypes
+    pd = scenario.pharmacodynamics
     tp53_patient = scenario.patient.tp53 == "aberrant"
     idx = {}
     names, tg, tp, tc = [], [], [], []
@@ -166,27 +167,23 @@ def compile_model(scenario: Scenario) -> CompiledModel:
     persister = tp == 1
     btki = np.array([g.btki_effect for g in genos])[tg] / np.where(persister, per.ec50_factor, 1.0)
     tissue = (tc == 2) | (tc == 3)
-    ibr_inh = np.where(tissue, value("ibrutinib_birth_inhibition"), 0.0) * btki
-    ibr_death = (
-        np.where(tissue, value("ibrutinib_death_tissue"), value("ibrutinib_death_blood")) * btki
-    )
+    ibr_inh = np.where(tissue, pd.ibrutinib_birth_inhibition, 0.0) * btki
+    ibr_death = np.where(tissue, pd.ibrutinib_death_tissue, pd.ibrutinib_death_blood) * btki
     protection = np.array(
         [1.0, kin.protection_recent, kin.protection_lymph_node, kin.protection_marrow]
     )
     pers_ec50 = np.where(persister, per.ec50_factor, 1.0)
     ven_ec50 = (
-        value("venetoclax_ec50")
+        pd.venetoclax_ec50
         * protection[tc]
         * np.array([g.venetoclax_ec50_factor for g in genos])[tg]
         * pers_ec50
     )
-    obi_kmax = value("obinutuzumab_kmax_blood") * np.where(
-        tissue, value("obinutuzumab_tissue_factor"), 1.0
-    )
+    obi_kmax = pd.obinutuzumab_kmax_blood * np.where(tissue, pd.obinutuzumab_tissue_factor, 1.0)
     chemo = np.array([g.chemo_effect for g in genos])[tg] * (
         value("tp53_chemo_effect") if tp53_patient else 1.0
     )
-    clb_kmax = value("chlorambucil_kmax") * chemo
+    clb_kmax = pd.chlorambucil_kmax * chemo
 
     split = scenario.patient.split
     frac_c = np.array([split["blood"], 0.0, split["lymph_node"], split["marrow"]])
@@ -213,15 +210,15 @@ def compile_model(scenario: Scenario) -> CompiledModel:
         btki_effect=_ro(btki),
         ibr_birth_inhibition=_ro(ibr_inh),
         ibr_death=_ro(ibr_death),
-        ven_kmax=_ro(np.full(n, value("venetoclax_kmax"))),
+        ven_kmax=_ro(np.full(n, pd.venetoclax_kmax)),
         ven_ec50=_ro(ven_ec50),
-        ven_hill=value("venetoclax_hill"),
+        ven_hill=pd.venetoclax_hill,
         obi_kmax=_ro(obi_kmax),
-        obi_ec50=_ro(value("obinutuzumab_ec50") * pers_ec50),
+        obi_ec50=_ro(pd.obinutuzumab_ec50 * pers_ec50),
         clb_kmax=_ro(clb_kmax),
-        clb_ec50=_ro(value("chlorambucil_ec50") * pers_ec50),
-        egress_gain=value("ibrutinib_egress_gain"),
-        homing_block=value("ibrutinib_homing_block"),
+        clb_ec50=_ro(pd.chlorambucil_ec50 * pers_ec50),
+        egress_gain=pd.ibrutinib_egress_gain,
+        homing_block=pd.ibrutinib_homing_block,
         persister_entry_per_kill=per.entry_per_kill,
         initial_fraction=_ro(initial_fraction),
         genotype_sites=_ro(sites),

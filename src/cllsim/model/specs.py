@@ -25,6 +25,7 @@ __all__ = [
     "KineticsSpec",
     "PatientSpec",
     "PersisterSpec",
+    "PharmacodynamicsSpec",
     "Scenario",
     "TreatmentSpec",
     "VisitSpec",
@@ -155,6 +156,49 @@ class PersisterSpec(BaseModel):
         value("persister_ec50_factor"),
         ge=1,
         description="multiplier of every drug's EC50 (and divisor of BTKi effect)",
+    )
+
+
+class PharmacodynamicsSpec(BaseModel):
+    """Drug effects on the cells (Emax/Hill per drug; see ``cllsim params`` for sources).
+
+    Venetoclax EC50 applies to unprotected sensitive blood cells; niche protection, persister
+    tolerance and BCL2 G101V multiply it.  Obinutuzumab kills mostly in blood (tissue factor).
+    """
+
+    model_config = _FROZEN
+
+    venetoclax_kmax: float = Field(value("venetoclax_kmax"), gt=0, le=100, description="per day")
+    venetoclax_ec50: float = Field(value("venetoclax_ec50"), gt=0, description="ng/mL")
+    venetoclax_hill: float = Field(value("venetoclax_hill"), gt=0, le=10, description="Hill")
+    obinutuzumab_kmax_blood: float = Field(
+        value("obinutuzumab_kmax_blood"), ge=0, le=100, description="per day, in blood"
+    )
+    obinutuzumab_tissue_factor: float = Field(
+        value("obinutuzumab_tissue_factor"), ge=0, le=1, description="x kmax in node and marrow"
+    )
+    obinutuzumab_ec50: float = Field(value("obinutuzumab_ec50"), gt=0, description="ng/mL")
+    chlorambucil_kmax: float = Field(
+        value("chlorambucil_kmax"), ge=0, le=100, description="per day"
+    )
+    chlorambucil_ec50: float = Field(value("chlorambucil_ec50"), gt=0, description="ng/mL")
+    ibrutinib_birth_inhibition: float = Field(
+        value("ibrutinib_birth_inhibition"),
+        ge=0,
+        le=1,
+        description="fraction of tissue proliferation blocked at full BTK occupancy",
+    )
+    ibrutinib_death_blood: float = Field(
+        value("ibrutinib_death_blood"), ge=0, description="added death at full occupancy, per day"
+    )
+    ibrutinib_death_tissue: float = Field(
+        value("ibrutinib_death_tissue"), ge=0, description="added death at full occupancy, per day"
+    )
+    ibrutinib_egress_gain: float = Field(
+        value("ibrutinib_egress_gain"), ge=0, description="relative rise of tissue egress"
+    )
+    ibrutinib_homing_block: float = Field(
+        value("ibrutinib_homing_block"), ge=0, le=1, description="fraction of homing blocked"
     )
 
 
@@ -338,6 +382,7 @@ class Scenario(BaseModel):
     patient: PatientSpec = Field(default_factory=PatientSpec)
     genotypes: tuple[GenotypeSpec, ...] = Field(default_factory=default_genotypes)
     persisters: PersisterSpec = Field(default_factory=PersisterSpec)
+    pharmacodynamics: PharmacodynamicsSpec = Field(default_factory=PharmacodynamicsSpec)
     history: HistorySpec = Field(default_factory=HistorySpec)
     treatment: TreatmentSpec = Field(default_factory=TreatmentSpec)
     visits: VisitSpec = Field(default_factory=VisitSpec)
