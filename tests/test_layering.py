@@ -20,7 +20,7 @@ RANK = {
     "clinic": 5,
     "trials": 6,
     "navigate": 6,
-    "calibrate": 6,
+    "calibrate": 7,
     "report": 7,
     "runs": 8,
     "demo": 9,

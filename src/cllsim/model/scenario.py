@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from cllsim.errors import InputFileError
 from cllsim.model.specs import Scenario
 
-__all__ = ["builtin_scenarios", "load_scenario", "scenario_from_dict"]
+__all__ = ["builtin_scenarios", "load_scenario", "scenario_from_dict", "validation_message"]
 
 _BUILTIN = "scenarios"
 
@@ -35,7 +35,8 @@ def builtin_scenarios() -> dict[str, str]:
     return out
 
 
-def _format(source: str, err: ValidationError) -> str:
+def validation_message(source: str, err: ValidationError) -> str:
+    """One line: ``source: field.path: what is wrong, got value; ...``."""
     parts = []
     for e in err.errors():
         loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
@@ -59,7 +60,7 @@ def scenario_from_dict(data: Any, *, source: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise InputFileError(_format(source, err)) from err
+        raise InputFileError(validation_message(source, err)) from err
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:

@@ -1,0 +1,15 @@
+"""Fitting population parameters to named calibration targets."""
+
+from cllsim.calibrate.fit import CalibrationResult, FitParameter, Simulator, calibrate
+from cllsim.calibrate.targets import Target, TargetSet, builtin_targets, load_targets
+
+__all__ = [
+    "CalibrationResult",
+    "FitParameter",
+    "Simulator",
+    "Target",
+    "TargetSet",
+    "builtin_targets",
+    "calibrate",
+    "load_targets",
+]
