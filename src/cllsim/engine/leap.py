@@ -71,6 +71,8 @@ def _substep(
         cache_sub,
         cache_prob,
         cache_ok,
+        cache_new,
+        expm_work,
         arr_t,
         arr_i,
         arr_c,
@@ -120,7 +122,10 @@ def _substep(
                 active = active or mover[comp_members[q]]
             if not active or size < 2:
                 continue
-            sub = np.zeros((size, size))
+            sub = cache_new[ci]
+            for a in range(size):
+                for c in range(size):
+                    sub[a, c] = 0.0
             for q in range(lo, hi):
                 i = comp_members[q]
                 if mover[i]:
@@ -135,12 +140,12 @@ def _substep(
                     for c in range(size):
                         if cache_sub[ci, a, c] != sub[a, c]:
                             same = False
-            if same:  # same rates, same step, same movers: same transition matrix
-                prob = cache_prob[ci, :size, :size]
-            else:
-                prob = expm_stochastic(sub)
-                cache_sub[ci, :size, :size] = sub
-                cache_prob[ci, :size, :size] = prob
+            prob = cache_prob[ci]
+            if not same:  # else: same rates, same step, same movers: same transition matrix
+                expm_stochastic(sub, size, prob, expm_work)
+                for a in range(size):
+                    for c in range(size):
+                        cache_sub[ci, a, c] = sub[a, c]
                 cache_ok[ci] = True
             for q in range(lo, hi):
                 i = comp_members[q]
@@ -357,6 +362,8 @@ def run_block(
     cache_sub = np.zeros((n_comp, big, big))
     cache_prob = np.zeros((n_comp, big, big))
     cache_ok = np.zeros(n_comp, dtype=np.bool_)
+    cache_new = np.zeros((n_comp, big, big))
+    expm_work = np.zeros((3, big, big))
     # per grid step: the largest total move rate out of any type (bounds the splitting step)
     move_max = np.zeros(n_steps)
     for g in range(n_steps):
@@ -469,6 +476,8 @@ def run_block(
         cache_sub,
         cache_prob,
         cache_ok,
+        cache_new,
+        expm_work,
         arr_t,
         arr_i,
         arr_c,

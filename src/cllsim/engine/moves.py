@@ -44,13 +44,26 @@ def move_components(msrc, mdst, n):
 
 
 @nb.njit(cache=True)
-def expm_stochastic(a):
-    """Matrix exponential (scaling and squaring of the Taylor series), for rate matrices.
+def _matmul(a, b, out, n):
+    """``out[:n, :n] = a[:n, :n] @ b[:n, :n]`` without allocating (BLAS costs more here)."""
+    for i in range(n):
+        for j in range(n):
+            acc = 0.0
+            for k in range(n):
+                acc += a[i, k] * b[k, j]
+            out[i, j] = acc
 
-    ``a`` : float64[n, n], a rate matrix times a time (rows sum to 0).  Returns a row-stochastic
-    matrix (negative round-off clipped, rows renormalised).
+
+@nb.njit(cache=True)
+def expm_stochastic(a, n, out, work):
+    """Matrix exponential of ``a[:n, :n]`` (scaling and squaring of the Taylor series), for
+    rate matrices, written into ``out[:n, :n]``.
+
+    ``a`` : a rate matrix times a time (rows sum to 0).  The result is row-stochastic
+    (negative round-off clipped, rows renormalised).  ``work`` : float64[3, >= n, >= n]
+    scratch space, so that no call allocates.  The series stops once a term's entries are
+    below 1e-18 (the scaled matrix has norm <= 0.5).
     """
-    n = a.shape[0]
     norm = 0.0
     for i in range(n):
         r = 0.0
@@ -61,16 +74,31 @@ def expm_stochastic(a):
     while norm > 0.5:
         norm *= 0.5
         s += 1
-    scaled = a / (2.0**s)
-    out = np.eye(n)
-    term = np.eye(n)
+    scale = 1.0 / (2.0**s)
+    scaled, term, nxt = work[0], work[1], work[2]
+    for i in range(n):
+        for j in range(n):
+            scaled[i, j] = a[i, j] * scale
+            out[i, j] = 0.0
+            term[i, j] = 0.0
+        out[i, i] = 1.0
+        term[i, i] = 1.0
     for kk in range(1, 30):
-        term = (term @ scaled) / kk
-        out += term
-        if np.abs(term).max() < 1e-18:
+        _matmul(term, scaled, nxt, n)
+        big = 0.0
+        for i in range(n):
+            for j in range(n):
+                v = nxt[i, j] / kk
+                term[i, j] = v
+                out[i, j] += v
+                big = max(big, abs(v))
+        if big < 1e-18:
             break
     for _ in range(s):
-        out = out @ out
+        _matmul(out, out, nxt, n)
+        for i in range(n):
+            for j in range(n):
+                out[i, j] = nxt[i, j]
     for i in range(n):
         tot = 0.0
         for j in range(n):
@@ -79,7 +107,6 @@ def expm_stochastic(a):
             tot += out[i, j]
         for j in range(n):
             out[i, j] /= tot
-    return out
 
 
 @nb.njit(cache=True)
