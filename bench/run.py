@@ -24,6 +24,7 @@ import cllsim_timing
 import patient_bench
 import peer_workloads
 import peers
+import trial_bench
 import workloads as wl
 from machine import describe_machine, load_average
 from startup import engine_fingerprint
@@ -107,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     log("one patient, full model, 10 years")
     res["patient"] = patient_bench.time_patient(args.repeat)
 
+    log("virtual trial cll14, 2 workers")
+    res["trial"] = trial_bench.time_trial(workers=2)
+
     res["peers"] = {}
     if not args.no_peers:
         peers.ensure_build_tools()
@@ -130,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(
         benchmarks_md.render(res, json_path=args.json, repo=REPO)
         + patient_bench.render(res["patient"])
+        + trial_bench.render(res["trial"])
     )
     log(f"wrote {args.out} and {args.json} in {res['total_s']:.0f} s")
     return 0

@@ -23,6 +23,8 @@ RANK = {
     "calibrate": 7,
     "report": 7,
     "runs": 8,
+    "navigator_runs": 8,
+    "trial_runs": 8,
     "demo": 9,
     "cli": 9,
     "__init__": 0,

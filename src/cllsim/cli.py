@@ -143,12 +143,83 @@ def run_command(
     )
 
 
+@app.command("trial")
+def trial_command(
+    trial: Annotated[
+        str | None,
+        typer.Argument(help="Trial file (YAML) or built-in name; omit with --resume."),
+    ] = None,
+    patients: Annotated[int | None, typer.Option("--patients", help="Patients (>= 1).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (>= 0).")] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Worker processes (results do not depend on it).")
+    ] = 1,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the three result files.")
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option("--dask", help="Run on dask.distributed: a scheduler address or 'local'."),
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Continue the interrupted trial in DIR.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Run a virtual trial; write patients.parquet, summary.json and report.html to OUT."""
+    from cllsim.trial_runs import run_trial_to_dir
+    from cllsim.trials import load_trial
+
+    if resume is not None and out is not None and Path(out) != Path(resume):
+        raise fail(f"--out {out} and --resume {resume} differ; give one folder")
+    folder = resume if resume is not None else out
+    if folder is None:
+        raise fail("--out DIR is required (or --resume DIR)")
+    if resume is None and trial is None:
+        raise fail("TRIAL is required (a trial file or a built-in name; see `cllsim list`)")
+    if resume is None and patients is None:
+        raise fail("--patients N is required")
+    if patients is not None and patients < 1:
+        raise fail(f"--patients must be a whole number >= 1, got {patients}")
+    if seed is not None and seed < 0:
+        raise fail(f"--seed must be a whole number >= 0, got {seed}")
+    if workers < 1:
+        raise fail(f"--workers must be a whole number >= 1, got {workers}")
+    spec = load_trial(trial) if trial is not None else None
+    started = time.perf_counter()
+    result = run_trial_to_dir(
+        spec,
+        out=folder,
+        n_patients=patients,
+        seed=seed,
+        workers=workers,
+        dask=dask,
+        resume=resume is not None,
+        progress=not quiet,
+    )
+    s = result.summary
+    arms = "; ".join(
+        f"{a}: PFS24 {v['pfs'].get('24')}" if v["pfs"].get("24") is None
+        else f"{a}: PFS24 {v['pfs']['24']:.1%}, uMRD blood {v['umrd_blood_eot3']:.0%}"
+        for a, v in s["arms"].items()
+    )  # fmt: skip
+    typer.echo(
+        f"cllsim: trial {s['trial']}, {s['n_patients']} patients, seed {s['seed']}: {arms}; "
+        f"{time.perf_counter() - started:.1f} s; wrote {folder}/report.html"
+    )
+
+
 @app.command("list")
 def list_command() -> None:
-    """Built-in scenarios (use the name with `cllsim run`)."""
+    """Built-in scenarios (use with `cllsim run`) and trials (with `cllsim trial`)."""
     from cllsim.model import builtin_scenarios
+    from cllsim.trials import builtin_trials
 
     for name, description in builtin_scenarios().items():
+        typer.echo(f"{name:24s} {description}")
+    typer.echo("")
+    typer.echo("trials (cllsim trial NAME):")
+    for name, description in builtin_trials().items():
         typer.echo(f"{name:24s} {description}")
 
 

@@ -1,0 +1,118 @@
+"""Issue 5's scale workload: the built-in ``cll14`` trial (6 years, full model) on 2 workers.
+
+``cllsim trial cll14 --patients N --seed 1 --workers 2 --out TMP`` end to end (process pool
+start-up, parts written as chunks finish, merge, summary, report), timed with
+``time.perf_counter``; the steady rate is taken between the first and the last finished
+chunk (start-up excluded).  Peak memory: the largest resident set of this process and of
+any worker process (``getrusage``; workers end with the pool).  The projection for 20,000
+patients is start-up + 20,000 / steady rate, against the issue's 60 s and 4 GB targets.
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+TARGET_PATIENTS = 20_000
+TARGET_S = 60.0
+TARGET_GB = 4.0
+
+
+def time_trial(n_patients: int = 160, workers: int = 2) -> dict[str, Any]:
+    """Patients per second for ``cll14`` with ``workers`` processes (about 30 s at 160)."""
+    from cllsim.trial_runs import run_trial_to_dir
+    from cllsim.trials import load_trial
+    from cllsim.trials import run as trial_run
+
+    trial = load_trial("cll14")
+    stamps: list[tuple[float, int]] = []
+    original = trial_run.run_chunks
+
+    def timed_chunks(*args: Any, **kwargs: Any) -> Any:
+        for item in original(*args, **kwargs):
+            stamps.append((time.perf_counter(), len(item[0])))
+            yield item
+
+    import cllsim.trial_runs as tr
+
+    tr.run_chunks = timed_chunks  # count chunks as they finish; same work
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            run_trial_to_dir(
+                trial, out=Path(tmp), n_patients=n_patients, seed=1, workers=workers,
+                progress=False,
+            )  # fmt: skip
+            wall = time.perf_counter() - start
+    finally:
+        tr.run_chunks = original
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_per_patient = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / n_patients
+    first_t, first_n = stamps[0]
+    steady = (n_patients - first_n) / max(stamps[-1][0] - first_t, 1e-9)
+    startup = max(first_t - start - first_n / steady, 0.0)
+    self_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    child_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    projected = startup + TARGET_PATIENTS / steady
+    return {
+        "trial": "cll14",
+        "follow_up_years": trial.follow_up.years,
+        "patients": n_patients,
+        "workers": workers,
+        "wall_s": wall,
+        "patients_per_s_end_to_end": n_patients / wall,
+        "patients_per_s_steady": steady,
+        "startup_s": startup,
+        "worker_cpu_s_per_patient": cpu_per_patient,
+        "ideal_patients_per_s": workers / cpu_per_patient,
+        "peak_rss_main_gb": self_gb,
+        "peak_rss_worker_gb": child_gb,
+        "peak_rss_total_gb": self_gb + workers * child_gb,
+        "projected_20000_s": projected,
+        "target_s": TARGET_S,
+        "target_gb": TARGET_GB,
+    }
+
+
+def render(r: dict[str, Any]) -> str:
+    """Markdown section."""
+    met_t = "yes" if r["projected_20000_s"] <= TARGET_S else "no"
+    met_m = "yes" if r["peak_rss_total_gb"] <= TARGET_GB else "no"
+    return "\n".join(
+        [
+            "",
+            "## Virtual trial throughput (issue 5)",
+            "",
+            f"`cllsim trial cll14` ({r['follow_up_years']:g} years of follow-up, full model, "
+            f"history simulated per patient), {r['patients']} patients, {r['workers']} worker "
+            "processes, end to end (pool start-up, part files, merge, summary, report; "
+            "`bench/trial_bench.py`). Steady rate: between the first and the last finished "
+            "chunk. Projection: start-up + 20,000 / steady rate. Worker CPU time per patient "
+            "(getrusage of the worker processes) does not depend on other load on the machine; "
+            "workers / CPU per patient is the rate on idle cores.",
+            "",
+            "| patients/s (end to end) | patients/s (steady) | worker CPU per patient "
+            "(idle-core rate) | start-up | peak memory (main + workers) | projected 20,000 "
+            "patients | target 60 s met | memory ≤ 4 GB |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| {r['patients_per_s_end_to_end']:.2f} | {r['patients_per_s_steady']:.2f} | "
+            f"{r['worker_cpu_s_per_patient'] * 1e3:.0f} ms ({r['ideal_patients_per_s']:.1f}/s) | "
+            f"{r['startup_s']:.1f} s | {r['peak_rss_total_gb']:.2f} GB "
+            f"({r['peak_rss_main_gb']:.2f} + {r['workers']} × {r['peak_rss_worker_gb']:.2f}) | "
+            f"{r['projected_20000_s']:.0f} s ({r['projected_20000_s'] / 60:.1f} min) | {met_t} | "
+            f"{met_m} |",
+            "",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    import json
+
+    res = time_trial()
+    print(json.dumps(res, indent=2))
+    print(render(res))

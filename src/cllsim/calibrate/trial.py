@@ -1,0 +1,119 @@
+"""Calibration of a virtual trial's population: the simulator behind ``cllsim calibrate``.
+
+For a parameter set, the trial is run (same seed every call: common random numbers) with
+the population's named values replaced, over just the follow-up the targets need, and the
+targets are read from its ``summary.json``: Kaplan-Meier PFS at a month (its SE from the
+95% CI) and uMRD rates (binomial SE over the patients assessed).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from cllsim.calibrate.fit import Simulator
+from cllsim.calibrate.targets import TargetSet
+from cllsim.errors import SpecError
+from cllsim.trials.endpoints import DAYS_PER_MONTH
+from cllsim.trials.population import PopulationSpec, with_overrides
+from cllsim.trials.run import run_trial
+from cllsim.trials.spec import TrialSpec
+
+__all__ = ["population_overrides", "trial_simulator"]
+
+# PFS at month m needs follow-up to m plus one assessment interval to see progressions
+# that happened just before m (assessments are at most 6 months apart in the built-ins)
+_MARGIN_MONTHS = 6.0
+
+
+def population_overrides(pop: PopulationSpec, values: Mapping[str, float]) -> PopulationSpec:
+    """``pop`` with each named value set.
+
+    A name that extends a population parameter (``patient.kinetics.birth_lymph_node.median``)
+    sets that field of its distribution; any other name (``pharmacodynamics.venetoclax_ec50``)
+    becomes a fixed value for every patient.
+    """
+    out: dict[str, Any] = {}
+    for name, v in values.items():
+        if any(name.startswith(p + ".") for p in pop.parameters):
+            out[name] = float(v)
+        else:
+            out[name] = {
+                "dist": "fixed",
+                "value": float(v),
+                "tag": "C",
+                "source": "calibrated (cllsim calibrate)",
+            }
+    return with_overrides(pop, out)
+
+
+def trial_simulator(
+    trial: TrialSpec,
+    targets: TargetSet,
+    *,
+    n_patients: int,
+    seed: int,
+    workers: int = 1,
+    dask: str | None = None,
+) -> Simulator:
+    """The simulator of :func:`cllsim.calibrate.calibrate` for ``targets`` on ``trial``.
+
+    Raises
+    ------
+    SpecError
+        A target names an arm the trial does not have.
+    """
+    unknown = sorted({t.arm for t in targets.targets} - set(trial.arms))
+    if unknown:
+        raise SpecError(
+            f"targets {targets.name!r} name arms {unknown} that trial {trial.name!r} does not "
+            f"have ({', '.join(trial.arms)})"
+        )
+    years = (targets.horizon_months + _MARGIN_MONTHS) * DAYS_PER_MONTH / 365.25
+    short = trial.model_copy(
+        update={
+            "follow_up": trial.follow_up.model_copy(
+                update={"years": min(years, trial.follow_up.years)}
+            )
+        }
+    )
+    months = sorted(
+        {int(t.endpoint.split("_")[1]) for t in targets.targets if t.endpoint.startswith("pfs_")}
+    )
+    if months:
+        short = short.model_copy(
+            update={"endpoints": short.endpoints.model_copy(update={"pfs_months": tuple(months)})}
+        )
+
+    def simulate(values: Mapping[str, float]) -> dict[str, tuple[float, float]]:
+        pop = population_overrides(short.population, values)
+        res = run_trial(
+            short.model_copy(update={"population": pop}),
+            n_patients=n_patients,
+            workers=workers,
+            rng=seed,
+            dask=dask,
+        )
+        return _read(res.summary, targets)
+
+    return simulate
+
+
+def _read(summary: dict[str, Any], targets: TargetSet) -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
+    for t in targets.targets:
+        arm = summary["arms"][t.arm]
+        if t.endpoint.startswith("pfs_"):
+            m = t.endpoint.split("_")[1]
+            est = arm["pfs"][m]
+            lo, hi = arm["pfs_ci95"][m]
+            if est is None:
+                raise SpecError(f"target {t.key}: the trial's follow-up does not reach month {m}")
+            se = (hi - lo) / (2 * 1.959964) if lo is not None and hi is not None else 0.0
+        else:
+            # a rate over every randomised patient of the arm (intention to treat, as CLL14)
+            est, n = arm[t.endpoint], int(arm["n"])
+            se = math.sqrt(max(est * (1 - est), 1.0 / n) / n)
+        out[t.key] = (float(est), float(se))
+    return out

@@ -1,0 +1,275 @@
+"""One virtual trial patient: arm, parameters, simulation, and the trial's endpoints.
+
+Patient *i* of a trial with root ``SeedSequence(seed)`` owns the stream
+``s = child_sequence(root, i)`` and nothing else, so its row depends only on (seed, i):
+
+==========  ===============================================================================
+stream      draws
+==========  ===============================================================================
+s / 0       the arm (randomisation), then the population parameters, in draw order
+s / 1       the simulation (:func:`cllsim.engine.patient.simulate`: history, therapy)
+s / 2       measurement noise of the assays (MRD, VAF) at every visit
+s / 3       the time of death from other causes (life table)
+==========  ===============================================================================
+
+Endpoints (:func:`patient_endpoints`):
+
+- progression by iwCLL 2018 at the assessment visits (:func:`cllsim.clinic.progression`);
+  a simulation ended by the burden limit before any visit showed progression counts as
+  progression on that day;
+- PFS: the first of progression and death from other causes (any cause), censored at the last
+  assessment within follow-up; the cause is the class of the dominant genotype (most cells)
+  at progression: ``BTK/PLCG2``, ``BCL2``, ``TP53``, ``none`` (the founding clone dominates),
+  or ``death`` when death from other causes came first;
+- MRD in blood and marrow at the MRD visit (planned end of treatment + 3 months): the true
+  fraction, the assay's report (NaN when undetectable) and uMRD = undetectable *and* no PFS
+  event before the visit (intention to treat: a patient who progressed or died before the
+  sample counts as not uMRD);
+- the first visit at which any resistance mutation's measured VAF reaches the assay limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cllsim.clinic import VAF_ASSAYS, observables, progression
+from cllsim.engine.patient import simulate
+from cllsim.model import Scenario
+from cllsim.seeding import child_generator, child_sequence
+from cllsim.trials.mortality import other_cause_death_days
+from cllsim.trials.population import apply_parameters, draw_parameters
+from cllsim.trials.spec import TrialSpec
+
+__all__ = [
+    "CAUSES",
+    "GENOTYPE_CAUSE",
+    "OUTCOME_COLUMNS",
+    "patient_endpoints",
+    "simulate_trial_patient",
+]
+
+#: Causes of a PFS event, in report order.
+CAUSES = ("BTK/PLCG2", "BCL2", "TP53", "none", "death")
+#: Resistance genotype -> cause of progression.
+GENOTYPE_CAUSE = {"BTK_C481S": "BTK/PLCG2", "PLCG2": "BTK/PLCG2", "BCL2_G101V": "BCL2",
+                  "TP53": "TP53", "WT": "none"}  # fmt: skip
+#: Outcome columns of ``patients.parquet`` and their dtypes (after id, arm and parameters).
+OUTCOME_COLUMNS: dict[str, str] = {
+    "other_cause_death_day": "float64",
+    "end_of_treatment_day": "float64",
+    "progression_day": "float64",
+    "progression_reason": "object",
+    "genotype_at_progression": "object",
+    "pfs_days": "float64",
+    "pfs_event": "bool",
+    "pfs_cause": "object",
+    "mrd_day": "float64",
+    "mrd_blood_eot3": "float64",
+    "mrd_marrow_eot3": "float64",
+    "mrd_blood_eot3_measured": "float64",
+    "mrd_marrow_eot3_measured": "float64",
+    "umrd_blood_eot3": "bool",
+    "umrd_marrow_eot3": "bool",
+    "resistance_detected_day": "float64",
+    "resistance_detected_genotype": "object",
+    "last_visit_day": "float64",
+    "history_years": "float64",
+    "day0_resistant_cells": "int64",
+}
+_NAN = float("nan")
+
+
+def _first_visit_at_or_after(times: np.ndarray, day: float) -> int | None:
+    i = int(np.searchsorted(times, day - 1e-9))
+    return i if i < times.size and abs(times[i] - day) < 1e-6 else None
+
+
+def patient_endpoints(
+    counts: pd.DataFrame,
+    *,
+    treatment_periods: Iterable[Any],
+    death_day: float,
+    follow_up_days: float,
+    mrd_day: float | None,
+    mrd_assay: str,
+    vaf_assay: str,
+    rng: np.random.Generator,
+    burden_limit_day: float | None = None,
+    resistance_genotypes: Sequence[str] = ("BTK_C481S", "PLCG2", "BCL2_G101V", "TP53"),
+) -> dict[str, Any]:
+    """The trial endpoints of one patient from its counts at the visits.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Tidy counts at the visits (``time_days, compartment, genotype, phenotype, cells``);
+        day 0 must be among the times.
+    treatment_periods : iterable
+        As for :func:`cllsim.clinic.progression`.
+    death_day : float
+        Day of death from other causes (inf: none), days.
+    follow_up_days : float
+        End of follow-up, days.
+    mrd_day : float or None
+        Day of the MRD visit (must be a time of ``counts`` if it is before the last one).
+    mrd_assay, vaf_assay : str
+        Assay names (:data:`cllsim.clinic.MRD_ASSAYS`, :data:`cllsim.clinic.VAF_ASSAYS`).
+    rng : numpy.random.Generator
+        Measurement noise.
+    burden_limit_day : float or None
+        Day the simulation stopped at the burden limit, if it did.
+    resistance_genotypes : sequence of str
+        Mutations whose VAF is measured.
+
+    Returns
+    -------
+    dict
+        The :data:`OUTCOME_COLUMNS` other than ``other_cause_death_day``,
+        ``end_of_treatment_day``, ``history_years`` and ``day0_resistant_cells``.
+    """
+    periods = tuple(treatment_periods)
+    obs = observables(
+        counts,
+        visits_days=None,
+        treatment_periods=periods,
+        assay=mrd_assay,
+        vaf_assay=vaf_assay,
+        rng=rng,
+        resistance_genotypes=resistance_genotypes,
+    )
+    times = obs["time_days"].to_numpy()
+    prog_day, reason = progression(obs, treatment_periods=periods) if periods else (None, None)
+    if prog_day is None and burden_limit_day is not None:
+        prog_day, reason = float(burden_limit_day), "burden limit"
+    dominant = None
+    if prog_day is not None:
+        at = counts[np.abs(counts["time_days"].to_numpy() - prog_day) < 1e-6]
+        if at.empty:  # the burden limit fell between visits: the last recorded visit
+            at = counts[counts["time_days"] == counts["time_days"].max()]
+        dominant = str(at.groupby("genotype")["cells"].sum().idxmax())
+    in_follow_up = times[times <= follow_up_days]
+    last_visit = float(in_follow_up.max()) if in_follow_up.size else 0.0
+    if prog_day is not None and prog_day <= min(death_day, follow_up_days):
+        pfs, event, cause = prog_day, True, GENOTYPE_CAUSE.get(dominant, dominant)
+    elif death_day <= follow_up_days:
+        pfs, event, cause = death_day, True, "death"
+    else:
+        pfs, event, cause = last_visit, False, None
+
+    out: dict[str, Any] = {
+        "progression_day": _NAN if prog_day is None else float(prog_day),
+        "progression_reason": reason,
+        "genotype_at_progression": dominant,
+        "pfs_days": float(pfs),
+        "pfs_event": bool(event),
+        "pfs_cause": cause,
+        "mrd_day": _NAN if mrd_day is None else float(mrd_day),
+        "last_visit_day": float(times.max()),
+    }
+    k = None if mrd_day is None else _first_visit_at_or_after(times, mrd_day)
+    evaluable = k is not None and not (event and pfs < mrd_day)  # type: ignore[operator]
+    for site in ("blood", "marrow"):
+        true = float(obs[f"mrd_{site}"].iloc[k]) if k is not None else _NAN
+        measured = float(obs[f"mrd_{site}_measured"].iloc[k]) if k is not None else _NAN
+        out[f"mrd_{site}_eot3"] = true
+        out[f"mrd_{site}_eot3_measured"] = measured
+        out[f"umrd_{site}_eot3"] = bool(evaluable and math.isnan(measured))
+    limit = VAF_ASSAYS[vaf_assay].detection_limit
+    first_day, first_g = math.inf, None
+    for g in resistance_genotypes:
+        col = obs.get(f"vaf_{g}")
+        if col is None:
+            continue
+        hit = np.flatnonzero(col.to_numpy() >= limit)
+        if hit.size and times[hit[0]] < first_day:
+            first_day, first_g = float(times[hit[0]]), g
+    out["resistance_detected_day"] = first_day if first_g is not None else _NAN
+    out["resistance_detected_genotype"] = first_g
+    return out
+
+
+def simulate_trial_patient(
+    trial: TrialSpec,
+    index: int,
+    root: np.random.SeedSequence,
+    *,
+    bases: dict[str, Scenario] | None = None,
+    keep_clones: bool = False,
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """Simulate patient ``index`` of ``trial`` on its own streams of ``root``.
+
+    Parameters
+    ----------
+    trial : TrialSpec
+    index : int
+        Patient number (>= 0).
+    root : numpy.random.SeedSequence
+        The trial's root; the patient uses ``child_sequence(root, index)`` only.
+    bases : dict, optional
+        ``trial.base_scenario(arm)`` per arm, if already built (saves time).
+    keep_clones : bool
+        Also return the patient's cells per genotype at every visit (for the swimmer plot).
+
+    Returns
+    -------
+    row : dict
+        ``patient_id``, ``arm``, the drawn parameters (dotted names) and
+        :data:`OUTCOME_COLUMNS`.
+    clones : DataFrame or None
+        ``patient_id, time_days, genotype, cells`` when ``keep_clones``.
+    """
+    s = child_sequence(root, index)
+    draw = child_generator(s, 0)
+    probs = trial.arm_probabilities()
+    arm = list(probs)[int(draw.choice(len(probs), p=np.array(list(probs.values()))))]
+    params = draw_parameters(trial.population, 1, draw).iloc[0].to_dict()
+    base = bases[arm] if bases is not None else trial.base_scenario(arm)
+    sc = apply_parameters(base, params)
+    follow_up = trial.follow_up_days
+    death = math.inf
+    if trial.population.mortality.enabled:
+        death = other_cause_death_days(
+            age_years=sc.patient.age_years,
+            sex=str(params["mortality.sex"]),
+            hazard_ratio=float(params.get("mortality.hazard_ratio", 1.0)),
+            rng=child_generator(s, 3),
+            table=trial.population.mortality.table,
+        )
+    if death < follow_up:  # nothing after death is observed: simulate up to it only
+        horizon = max(death, sc.treatment.start_day + 1e-3)
+        sc = sc.model_copy(update={"horizon_days": horizon})
+    try:
+        result = simulate(sc, rng=child_sequence(s, 1))
+    except Exception as err:
+        raise RuntimeError(f"trial {trial.name!r}, patient {index} ({arm}): {err}") from err
+    eot = trial.end_of_treatment_day(arm)
+    row: dict[str, Any] = {"patient_id": int(index), "arm": arm, **params}
+    row.update(
+        patient_endpoints(
+            result.counts,
+            treatment_periods=result.treatment_periods,
+            death_day=death,
+            follow_up_days=follow_up,
+            mrd_day=trial.mrd_day(arm),
+            mrd_assay=sc.assay.mrd,
+            vaf_assay=sc.assay.vaf,
+            rng=child_generator(s, 2),
+            burden_limit_day=result.burden_limit_day,
+            resistance_genotypes=[g.name for g in sc.genotypes[1:]],
+        )
+    )
+    row["other_cause_death_day"] = death
+    row["end_of_treatment_day"] = _NAN if eot is None else eot
+    row["history_years"] = result.history_days / 365.25
+    row["day0_resistant_cells"] = int(sum(v for g, v in result.day0_subclones.items() if g != "WT"))
+    clones = None
+    if keep_clones:
+        c = result.counts.groupby(["time_days", "genotype"], sort=True)["cells"].sum()
+        clones = c.reset_index()
+        clones.insert(0, "patient_id", int(index))
+    return row, clones
