@@ -209,6 +209,83 @@ def trial_command(
     )
 
 
+@app.command("calibrate")
+def calibrate_command(
+    trial: Annotated[str, typer.Argument(help="Trial file (YAML) or built-in name.")],
+    fit: Annotated[
+        list[str],
+        typer.Option(
+            "--fit",
+            help="NAME=LOW:HIGH (log scale) or NAME=LOW:HIGH:lin; repeat per parameter. NAME "
+            "is a population field (patient.kinetics.birth_lymph_node.median) or any scenario "
+            "scalar (pharmacodynamics.venetoclax_ec50), then fixed for every patient.",
+        ),
+    ],
+    targets: Annotated[
+        str, typer.Option("--targets", help="Target file (YAML) or built-in name.")
+    ] = "cll14",
+    patients: Annotated[int, typer.Option("--patients", help="Patients per call.")] = 240,
+    calls: Annotated[int, typer.Option("--calls", help="Simulator calls of the search.")] = 30,
+    initial: Annotated[
+        int, typer.Option("--initial", help="Space-filling calls before the GP guides.")
+    ] = 10,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every trial run (>= 0).")] = 0,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path(
+        "out/calibration"
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Fit named population parameters to calibration targets; write calibration.json
+    (fitted values, 95% intervals, correlation, chi-square fit quality, per-target fit) and
+    evaluations.parquet."""
+    from cllsim.calibrate import (
+        calibrate,
+        load_targets,
+        parse_fit_parameter,
+        write_calibration,
+    )
+    from cllsim.calibrate.trial import population_overrides, trial_simulator
+    from cllsim.trials import load_trial
+
+    if patients < 2:
+        raise fail(f"--patients must be a whole number >= 2, got {patients}")
+    if seed < 0:
+        raise fail(f"--seed must be a whole number >= 0, got {seed}")
+    if workers < 1:
+        raise fail(f"--workers must be a whole number >= 1, got {workers}")
+    if not fit:
+        raise fail("name at least one --fit NAME=LOW:HIGH")
+    params = [parse_fit_parameter(f) for f in fit]
+    spec, goal = load_trial(trial), load_targets(targets)
+    sim = trial_simulator(spec, goal, n_patients=patients, seed=seed, workers=workers)
+    # a name that is neither a population field nor a scenario scalar fails here, at once
+    population_overrides(spec.population, {p.name: p.low for p in params})
+    started = time.perf_counter()
+    res = calibrate(
+        sim, goal, params, n_calls=calls, n_initial=initial, seed=seed, progress=not quiet
+    )
+    write_calibration(
+        res,
+        out,
+        meta={
+            "trial": spec.name,
+            "targets": goal.name,
+            "targets_source": goal.source,
+            "patients_per_call": patients,
+            "seed": seed,
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+    )
+    fitted = ", ".join(
+        f"{k} = {v:.4g} [{res.ci95[k][0]:.3g}, {res.ci95[k][1]:.3g}]" for k, v in res.values.items()
+    )
+    typer.echo(
+        f"cllsim: calibrated {spec.name} to {goal.name}: {fitted}; chi2 {res.chi2:.2f} on "
+        f"{res.dof} df; wrote {out}/calibration.json"
+    )
+
+
 @app.command("list")
 def list_command() -> None:
     """Built-in scenarios (use with `cllsim run`) and trials (with `cllsim trial`)."""

@@ -1,6 +1,13 @@
 """Fitting population parameters to named calibration targets."""
 
-from cllsim.calibrate.fit import CalibrationResult, FitParameter, Simulator, calibrate
+from cllsim.calibrate.fit import (
+    CalibrationResult,
+    FitParameter,
+    Simulator,
+    calibrate,
+    parse_fit_parameter,
+    write_calibration,
+)
 from cllsim.calibrate.targets import Target, TargetSet, builtin_targets, load_targets
 
 __all__ = [
@@ -12,4 +19,6 @@ __all__ = [
     "builtin_targets",
     "calibrate",
     "load_targets",
+    "parse_fit_parameter",
+    "write_calibration",
 ]

@@ -29,7 +29,14 @@ from scipy import stats
 from cllsim.calibrate.targets import TargetSet
 from cllsim.errors import SpecError
 
-__all__ = ["CalibrationResult", "FitParameter", "Simulator", "calibrate"]
+__all__ = [
+    "CalibrationResult",
+    "FitParameter",
+    "Simulator",
+    "calibrate",
+    "parse_fit_parameter",
+    "write_calibration",
+]
 
 # the simulator: parameter values by name -> {target key: (estimate, Monte Carlo SE)}
 Simulator = Callable[[Mapping[str, float]], Mapping[str, tuple[float, float]]]
@@ -307,3 +314,48 @@ class _Bar:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+def parse_fit_parameter(text: str) -> FitParameter:
+    """``NAME=LOW:HIGH`` (log scale) or ``NAME=LOW:HIGH:lin`` (linear scale).
+
+    Raises
+    ------
+    SpecError
+        Naming the text and the expected form.
+    """
+    form = (
+        "expected NAME=LOW:HIGH or NAME=LOW:HIGH:lin, e.g. pharmacodynamics.venetoclax_ec50=20:300"
+    )
+    name, sep, rng = text.partition("=")
+    parts = rng.split(":")
+    if not sep or not name or len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "lin"):
+        raise SpecError(f"--fit {text!r}: {form}")
+    try:
+        low, high = float(parts[0]), float(parts[1])
+    except ValueError as err:
+        raise SpecError(f"--fit {text!r}: LOW and HIGH must be numbers; {form}") from err
+    return FitParameter(name=name.strip(), low=low, high=high, log=len(parts) == 2)
+
+
+def write_calibration(result: CalibrationResult, out: Any, *, meta: Mapping[str, Any]) -> None:
+    """Write ``calibration.json`` (fitted values, uncertainty, fit quality, targets, ``meta``)
+    and ``evaluations.parquet`` (every simulator call) into folder ``out``, all at once."""
+    import json
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".cllsim-", dir=out.parent))
+    try:
+        payload = {**meta, **result.to_dict()}
+        (tmp / "calibration.json").write_text(json.dumps(payload, indent=2, default=float) + "\n")
+        result.evaluations.to_parquet(tmp / "evaluations.parquet", index=False)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("calibration.json", "evaluations.parquet"):
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
