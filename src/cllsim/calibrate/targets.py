@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import math
 import re
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from cllsim.errors import InputFileError
-from cllsim.model.scenario import validation_message
+from cllsim.model.files import builtin_files, load_spec_file
 
 __all__ = ["Target", "TargetSet", "builtin_targets", "load_targets"]
 
@@ -100,17 +96,13 @@ class TargetSet(BaseModel):
         return max(months)
 
 
-def _package() -> Any:
-    return resources.files("cllsim.calibrate").joinpath("targets")
+_WHERE = {"package": "cllsim.calibrate", "folder": "targets"}
+_DOCS = "docs/calibration.md"
 
 
 def builtin_targets() -> dict[str, str]:
     """Built-in target sets and their sources."""
-    out = {}
-    for entry in sorted(_package().iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".yaml"):
-            out[entry.name.removesuffix(".yaml")] = str(yaml.safe_load(entry.read_text())["source"])
-    return out
+    return builtin_files(**_WHERE)
 
 
 def load_targets(name_or_path: str | Path) -> TargetSet:
@@ -121,22 +113,4 @@ def load_targets(name_or_path: str | Path) -> TargetSet:
     InputFileError
         Missing file, bad YAML or a bad field; the message names file, field and value.
     """
-    path = Path(name_or_path)
-    if not path.exists() and str(name_or_path) in builtin_targets():
-        text = _package().joinpath(f"{name_or_path}.yaml").read_text()
-        source = f"built-in targets {name_or_path!r}"
-    else:
-        if not path.exists():
-            known = ", ".join(builtin_targets())
-            raise InputFileError(f"{path}: no such file, and not a built-in target set ({known})")
-        text, source = path.read_text(), str(path)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise InputFileError(f"{source}: not valid YAML: {err}".replace("\n", " ")) from err
-    if not isinstance(data, dict):
-        raise InputFileError(f"{source}: a target file must be a mapping of keys")
-    try:
-        return TargetSet.model_validate(data)
-    except ValidationError as err:
-        raise InputFileError(validation_message(source, err)) from err
+    return load_spec_file(name_or_path, TargetSet, kind="target set", docs=_DOCS, **_WHERE)

@@ -8,17 +8,15 @@ documents the format with a worked example.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from cllsim.errors import InputFileError
 from cllsim.model import AssaySpec, Scenario, TreatmentSpec
+from cllsim.model.files import builtin_files, load_spec_file, validate_spec
 from cllsim.trials.endpoints import DAYS_PER_MONTH, PFS_MONTHS
 from cllsim.trials.population import PopulationSpec, builtin_population
 
@@ -309,55 +307,18 @@ class TrialSpec(BaseModel):
         )
 
 
-_BUILTIN = "builtin"
+_WHERE = {"package": "cllsim.trials", "folder": "builtin"}
+_DOCS = "docs/trials.md"
 
 
 def builtin_trials() -> dict[str, str]:
     """Built-in trial names and their one-line descriptions."""
-    out = {}
-    folder = resources.files("cllsim.trials").joinpath(_BUILTIN)
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".yaml"):
-            data = yaml.safe_load(entry.read_text())
-            out[entry.name.removesuffix(".yaml")] = (
-                " ".join(str(data.get("description", "")).split()) or entry.name
-            )
-    return out
-
-
-def _format(source: str, err: ValidationError) -> str:
-    parts = []
-    for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see docs/trials.md)"
-        elif e["type"] == "literal_error":
-            msg = msg.replace("Input should be", "expected")
-        elif e["type"] == "union_tag_invalid":
-            msg = msg.replace("Input tag", "dist").replace(
-                "found using 'dist' does not match any of the expected tags:", "is not one of"
-            )
-        bad = e.get("input")
-        shown = (
-            "" if isinstance(bad, dict) or e["type"] == "union_tag_invalid" else f", got {bad!r}"
-        )
-        parts.append(f"{loc}: {msg}{shown}")
-    return f"{source}: " + "; ".join(parts)
+    return builtin_files(**_WHERE)
 
 
 def trial_from_dict(data: Any, *, source: str = "<trial>") -> TrialSpec:
     """Validate a mapping into a :class:`TrialSpec`; errors name ``source`` and the field."""
-    if not isinstance(data, dict):
-        raise InputFileError(
-            f"{source}: a trial must be a mapping of keys, got {type(data).__name__}"
-        )
-    try:
-        return TrialSpec.model_validate(data)
-    except ValidationError as err:
-        raise InputFileError(_format(source, err)) from err
-    except ValueError as err:  # e.g. an unknown built-in population name
-        raise InputFileError(f"{source}: {err}") from err
+    return validate_spec(TrialSpec, data, source=source, kind="trial", docs=_DOCS)
 
 
 def load_trial(name_or_path: str | Path) -> TrialSpec:
@@ -369,20 +330,4 @@ def load_trial(name_or_path: str | Path) -> TrialSpec:
         The file is missing or unreadable, is not YAML, or a field is invalid; the message
         names the file, the field, the value and what is allowed.
     """
-    path = Path(name_or_path)
-    if not path.exists() and str(name_or_path) in builtin_trials():
-        ref = resources.files("cllsim.trials").joinpath(_BUILTIN).joinpath(f"{name_or_path}.yaml")
-        text, source = ref.read_text(), f"built-in trial {name_or_path!r}"
-    else:
-        if not path.exists():
-            known = ", ".join(builtin_trials())
-            raise InputFileError(f"{path}: no such file, and not a built-in trial ({known})")
-        try:
-            text, source = path.read_text(), str(path)
-        except OSError as err:
-            raise InputFileError(f"{path}: cannot read: {err.strerror}") from err
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise InputFileError(f"{source}: not valid YAML: {err}".replace("\n", " ")) from err
-    return trial_from_dict(data, source=source)
+    return load_spec_file(name_or_path, TrialSpec, kind="trial", docs=_DOCS, **_WHERE)
