@@ -21,6 +21,7 @@ from typing import Any
 
 import benchmarks_md
 import cllsim_timing
+import navigator_bench
 import patient_bench
 import peer_workloads
 import peers
@@ -111,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     log("virtual trial cll14, 2 workers")
     res["trial"] = trial_bench.time_trial(workers=2)
 
+    log("one patient: forecast + navigation, 2 workers")
+    res["navigator"] = navigator_bench.time_navigate(workers=2)
+
     res["peers"] = {}
     if not args.no_peers:
         peers.ensure_build_tools()
@@ -135,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         benchmarks_md.render(res, json_path=args.json, repo=REPO)
         + patient_bench.render(res["patient"])
         + trial_bench.render(res["trial"])
+        + navigator_bench.render(res["navigator"])
     )
     log(f"wrote {args.out} and {args.json} in {res['total_s']:.0f} s")
     return 0

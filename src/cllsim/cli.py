@@ -419,6 +419,101 @@ def resistance_command(
     )
 
 
+def _patient_budget(seed: int | None, workers: int, simulations: int) -> None:
+    if seed is not None and seed < 0:
+        raise fail(f"--seed must be a whole number >= 0, got {seed}")
+    if workers < 1:
+        raise fail(f"--workers must be a whole number >= 1, got {workers}")
+    if simulations < 20:
+        raise fail(f"--simulations must be a whole number >= 20, got {simulations}")
+
+
+@app.command("forecast")
+def forecast_command(
+    patient: Annotated[str, typer.Argument(help="Patient file (YAML) or built-in name.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the result files.")],
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (>= 0).")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 2,
+    simulations: Annotated[
+        int, typer.Option("--simulations", help="Prior simulations (ABC reference table).")
+    ] = 240,
+    years: Annotated[float, typer.Option("--years", help="Years after the last visit.")] = 5.0,
+) -> None:
+    """Infer one patient's parameters from its visits (ABC) and forecast its course."""
+    from cllsim.navigate import ForecastSettings, load_patient
+    from cllsim.navigator_runs import run_forecast, write_forecast
+
+    _patient_budget(seed, workers, simulations)
+    spec = load_patient(patient)
+    started = time.perf_counter()
+    settings = ForecastSettings(n_simulations=simulations, workers=workers, years=years)
+    fc, _ = run_forecast(spec, settings=settings, rng=seed)
+    seconds = time.perf_counter() - started
+    write_forecast(fc, out, seconds=round(seconds, 2))
+    r = fc.risks.iloc[min(2, len(fc.risks) - 1)]
+    typer.echo(
+        f"cllsim: forecast {spec.name}, seed {fc.summary['seed']}: P({r['risk']} at "
+        f"{r['years']} y) = {r['probability']:.0%} ({r['low_90']:.0%}-{r['high_90']:.0%}); "
+        f"{seconds:.1f} s; wrote {out}/report.html"
+    )
+
+
+@app.command("navigate")
+def navigate_command(
+    patient: Annotated[str, typer.Argument(help="Patient file (YAML) or built-in name.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the result files.")],
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (>= 0).")] = None,
+    strategies: Annotated[
+        Path | None, typer.Option("--strategies", help="YAML file of your own strategies.")
+    ] = None,
+    builtin: Annotated[
+        bool, typer.Option("--builtin/--no-builtin", help="Include the six built-in ones.")
+    ] = True,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 2,
+    simulations: Annotated[
+        int, typer.Option("--simulations", help="Prior simulations (ABC reference table).")
+    ] = 240,
+    draws: Annotated[int, typer.Option("--draws", help="Posterior draws per strategy.")] = 12,
+    optimise: Annotated[
+        int, typer.Option("--optimise", help="Optimiser evaluations of the MRD family (0: none).")
+    ] = 6,
+) -> None:
+    """Compare treatment strategies for one patient under its posterior; rank them."""
+    from cllsim.navigate import (
+        BUILTIN_STRATEGIES,
+        ForecastSettings,
+        NavigateSettings,
+        load_patient,
+        load_strategies,
+    )
+    from cllsim.navigator_runs import run_navigation, write_navigation
+
+    _patient_budget(seed, workers, simulations)
+    if draws < 2 or optimise < 0:
+        raise fail(f"--draws must be >= 2 and --optimise >= 0, got {draws} and {optimise}")
+    spec = load_patient(patient)
+    chosen = (list(BUILTIN_STRATEGIES) if builtin else []) + (
+        list(load_strategies(strategies)) if strategies is not None else []
+    )
+    if not chosen:
+        raise fail("no strategy to compare: give --strategies FILE or keep --builtin")
+    names = [s.name for s in chosen]
+    if len(set(names)) != len(names):
+        raise fail(f"strategy names must be unique, got {names}")
+    started = time.perf_counter()
+    fc, nav = run_navigation(
+        spec,
+        forecast_settings=ForecastSettings(n_simulations=simulations, workers=workers),
+        settings=NavigateSettings(n_draws=draws, workers=workers, optimise_calls=optimise),
+        strategies=chosen,
+        rng=seed,
+    )
+    seconds = time.perf_counter() - started
+    write_navigation(fc, nav, out, seconds=round(seconds, 2))
+    typer.echo(f"cllsim: navigate {spec.name}, seed {nav.summary['seed']}: {nav.summary['why']}")
+    typer.echo(f"cllsim: {seconds:.1f} s; wrote {out}/report.html")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     try:

@@ -73,13 +73,13 @@ def load_spec_file(
     name_or_path: str | Path,
     model: type[M],
     *,
-    package: str,
-    folder: str,
     kind: str,
     docs: str,
+    package: str | None = None,
+    folder: str | None = None,
 ) -> M:
     """Load ``model`` from a YAML file, or by the name of a built-in file of
-    ``package``/``folder``.
+    ``package``/``folder`` (when given).
 
     Raises
     ------
@@ -88,12 +88,15 @@ def load_spec_file(
         names the file, the field, the value and what is allowed.
     """
     path = Path(name_or_path)
-    builtins = builtin_files(package, folder)
+    builtins = builtin_files(package, folder) if package and folder else {}
     if not path.exists() and str(name_or_path) in builtins:
+        assert package and folder
         ref = resources.files(package).joinpath(folder).joinpath(f"{name_or_path}.yaml")
         text, source = ref.read_text(), f"built-in {kind} {name_or_path!r}"
     else:
         if not path.exists():
+            if not builtins:
+                raise InputFileError(f"{path}: no such file")
             known = ", ".join(builtins)
             raise InputFileError(f"{path}: no such file, and not a built-in {kind} ({known})")
         try:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cllsim.model.files import builtin_files, load_spec_file, validate_spec, validation_message
+from cllsim.model.files import builtin_files, load_spec_file, validate_spec
 from cllsim.model.specs import Scenario
 
-__all__ = ["builtin_scenarios", "load_scenario", "scenario_from_dict", "validation_message"]
+__all__ = ["builtin_scenarios", "load_scenario", "scenario_from_dict"]
 
 _WHERE = {"package": "cllsim.model", "folder": "scenarios"}
 _DOCS = "docs/scenarios.md"

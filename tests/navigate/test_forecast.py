@@ -1,0 +1,87 @@
+"""The forecast: recovers a known parameter on a synthetic patient; same seed, same numbers
+with 1 or 2 worker processes; dynamic risk has one forecast per number of visits used."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cllsim.model import Scenario
+from cllsim.navigate import ForecastSettings, forecast_patient, synthetic_patient
+from cllsim.navigate.forecast import VisitDistance, observed_arrays
+from cllsim.navigator_runs import population_prior
+from cllsim.trials.population import apply_parameters
+
+BIRTH = "patient.kinetics.birth_lymph_node"
+
+
+def _synthetic(birth):
+    truth = apply_parameters(Scenario(name="truth"), {
+        BIRTH: birth, "patient.kinetics.death": 0.27 * birth, "patient.ighv": "unmutated",
+        "patient.burden_cells": 3e11,
+    })  # fmt: skip
+    return synthetic_patient(truth, name="syn", visit_days=[0, 91, 182, 273, 364],
+                             rng=np.random.default_rng(11))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "birth", [0.005, pytest.param(0.012, marks=pytest.mark.slow)]
+)  # fmt: skip
+def test_forecast_recovers_lymph_node_birth_rate(birth):
+    """Untreated synthetic patient, five quarterly visits (ALC 5% and LN volume 10% noise).
+    160 prior simulations, 24 accepted.  Tolerance: the truth lies within the accepted
+    draws' range (min to max), and the posterior median is within a factor 1.35 of the truth
+    and nearer to it (on the log scale) than the prior median (the prior's 90% range spans a
+    factor 3.5).
+    Measured (seed 5): truth 0.005 -> median 0.0050 (5-95%: 0.0041-0.0072); 0.012 -> 0.0094
+    (0.0076-0.0135); prior median 0.0079 (5-95%: 0.0046-0.0163)."""
+    sp = _synthetic(birth)
+    prior = population_prior(sp.patient)
+    fc = forecast_patient(sp.patient, prior, settings=ForecastSettings(n_simulations=160), rng=5)
+    post = fc.posterior[BIRTH]
+    lo, med, hi = post.min(), post.median(), post.max()
+    prior_med = prior.sample(2000, np.random.default_rng(0))[BIRTH].median()
+    assert lo <= birth <= hi
+    assert abs(np.log(med / birth)) < np.log(1.35)
+    assert abs(np.log(med / birth)) < abs(np.log(prior_med / birth))
+    assert len(fc.posterior) == 24 and fc.posterior["distance"].is_monotonic_increasing
+    dyn = fc.dynamic
+    assert sorted(dyn["visits_used"].unique()) == [1, 2, 3, 4, 5]
+    assert set(dyn["risk"]) == {"indication", "resistance"}  # untreated: watch and wait
+    assert ((dyn["low_90"] <= dyn["probability"]) & (dyn["probability"] <= dyn["high_90"])).all()
+
+
+def test_same_seed_same_forecast_whatever_the_workers():
+    sp = _synthetic(0.008)
+    prior = population_prior(sp.patient)
+    runs = [
+        forecast_patient(sp.patient, prior, rng=9,
+                         settings=ForecastSettings(n_simulations=40, batch_size=10, workers=w))
+        for w in (1, 2)
+    ]  # fmt: skip
+    pd.testing.assert_frame_equal(runs[0].posterior, runs[1].posterior)
+    pd.testing.assert_frame_equal(runs[0].dynamic, runs[1].dynamic)
+    settings = ForecastSettings(n_simulations=40, batch_size=10)
+    other = forecast_patient(sp.patient, prior, rng=10, settings=settings)
+    assert not runs[0].posterior["entropy"].equals(other.posterior["entropy"])
+
+
+def test_distance_censoring():
+    """Undetectable results cost nothing when the simulation is below the limit and grow
+    with log(sim / limit) above it; a missing measurement is ignored."""
+    sp = _synthetic(0.008)
+    from cllsim.navigate.forecast_sim import Layout
+
+    value, limit = observed_arrays(sp.patient)
+    value[:, 2], limit[:, 2] = np.nan, 1e-4  # every visit: MRD undetectable (limit 1e-4)
+    layout = Layout(n_visits=5, grid_days=np.array([0.0]), n_types=1, t0=364.0)
+    y = np.zeros((3, layout.width))
+    sims = layout.visit_values(y)
+    sims[:] = np.where(np.isnan(value), 1.0, value)  # exact ALC / LN
+    sims[0, :, 2], sims[1, :, 2], sims[2, :, 2] = 1e-5, 1e-3, 1e-2
+    y[:, : 5 * 8] = sims.reshape(3, -1)
+    y[:, -1] = 1.0
+    d = VisitDistance(value, limit, 5, layout)(y)
+    assert d[0] == pytest.approx(0.0, abs=1e-12)
+    assert 0 < d[1] < d[2]
+    # 10 measurements: 5 ALC and 5 LN exact (0), 5 MRD with residual 1/0.3 and 2/0.3
+    assert d[1] == pytest.approx(np.sqrt(5 * (1 / 0.3) ** 2 / 15))
