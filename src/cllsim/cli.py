@@ -270,7 +270,7 @@ def calibrate_command(
         out,
         meta={
             "trial": spec.name,
-            "targets": goal.name,
+            "target_set": goal.name,
             "targets_source": goal.source,
             "patients_per_call": patients,
             "seed": seed,

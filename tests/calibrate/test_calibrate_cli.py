@@ -47,7 +47,8 @@ def test_calibrate_writes_fitted_values_uncertainty_and_fit_quality(tmp_path, ca
         "ven-obi/umrd_blood_eot3",
         "clb-obi/umrd_blood_eot3",
     }
-    assert data["trial"] == "short" and data["patients_per_call"] == 8
+    assert data["trial"] == "short" and data["target_set"] == "blood-only"
+    assert data["patients_per_call"] == 8
     ev = pd.read_parquet(out / "evaluations.parquet")
     assert list(ev["stage"]).count("jacobian") == 2
     assert "chi2" in ev and "sim:ven-obi/umrd_blood_eot3" in ev
