@@ -13,6 +13,7 @@ RANK = {
     "errors": 0,
     "units": 0,
     "seeding": 0,
+    "outputs": 0,
     "model": 1,
     "pkpd": 2,
     "engine": 3,

@@ -10,9 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +31,7 @@ from cllsim.navigate import (
     forecast_patient,
     navigate_patient,
 )
+from cllsim.outputs import write_folder
 from cllsim.report.navigator import fan_chart_png, write_navigator_report
 from cllsim.seeding import RngLike, child_sequence, root_sequence
 from cllsim.trials.population import apply_parameters, builtin_population, draw_parameters
@@ -171,17 +169,7 @@ def _clean(obj: Any) -> Any:
 
 
 def _write(out: Path, writer: Any, names: Sequence[str]) -> Path:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".cllsim-", dir=out.parent))
-    try:
-        writer(tmp)
-        out.mkdir(parents=True, exist_ok=True)
-        for name in names:
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return write_folder(out, names, writer)
 
 
 def _forecast_files(

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ import pandas as pd
 from cllsim.clinic import MRD_ASSAYS, VAF_ASSAYS, observables, progression
 from cllsim.engine.patient import PatientResult, simulate
 from cllsim.model import Scenario
+from cllsim.outputs import write_folder
 from cllsim.report import write_patient_report
 from cllsim.seeding import (
     RngLike,
@@ -97,11 +95,9 @@ def run_patient(scenario: Scenario, *, rng: RngLike = None) -> PatientRun:
 
 def write_patient_run(run: PatientRun, out: Path) -> Path:
     """Write the four files into ``out`` (created if missing) all at once."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     sc = run.result.scenario
-    tmp = Path(tempfile.mkdtemp(prefix=".cllsim-", dir=out.parent))
-    try:
+
+    def write(tmp: Path) -> None:
         run.result.counts.to_parquet(tmp / "counts.parquet", index=False)
         run.observables.to_parquet(tmp / "observables.parquet", index=False)
         (tmp / "summary.json").write_text(json.dumps(run.summary, indent=2, default=_json) + "\n")
@@ -118,12 +114,8 @@ def write_patient_run(run: PatientRun, out: Path) -> Path:
                 "vaf": VAF_ASSAYS[sc.assay.vaf].detection_limit,
             },
         )
-        out.mkdir(parents=True, exist_ok=True)
-        for name in OUTPUT_FILES:
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+
+    return write_folder(out, OUTPUT_FILES, write)
 
 
 def _json(value: Any) -> Any:

@@ -342,20 +342,12 @@ def write_calibration(result: CalibrationResult, out: Any, *, meta: Mapping[str,
     """Write ``calibration.json`` (fitted values, uncertainty, fit quality, targets, ``meta``)
     and ``evaluations.parquet`` (every simulator call) into folder ``out``, all at once."""
     import json
-    import os
-    import shutil
-    import tempfile
-    from pathlib import Path
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".cllsim-", dir=out.parent))
-    try:
+    from cllsim.outputs import write_folder
+
+    def write(tmp: Any) -> None:
         payload = {**meta, **result.to_dict()}
         (tmp / "calibration.json").write_text(json.dumps(payload, indent=2, default=float) + "\n")
         result.evaluations.to_parquet(tmp / "evaluations.parquet", index=False)
-        out.mkdir(parents=True, exist_ok=True)
-        for name in ("calibration.json", "evaluations.parquet"):
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    write_folder(out, ("calibration.json", "evaluations.parquet"), write)
