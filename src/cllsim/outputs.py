@@ -1,14 +1,16 @@
-"""Result folders written all at once: an error never leaves a half-written result."""
+"""Results written all at once (a file, or a folder of files): an error never leaves a
+half-written result."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["write_folder"]
+__all__ = ["write_file", "write_folder"]
 
 
 def write_folder(out: Path, names: Sequence[str], writer: Callable[[Path], None]) -> Path:
@@ -26,3 +28,16 @@ def write_folder(out: Path, names: Sequence[str], writer: Callable[[Path], None]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def write_file(path: Path, writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp)`` to write a temporary file beside ``path``, then move it into
+    place; on any error the temporary file is removed and ``path`` is untouched."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -18,10 +18,7 @@ moved into place together), and the work folder is removed.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cllsim.errors import SpecError
+from cllsim.outputs import write_file, write_folder
 from cllsim.report.trial import write_trial_report
 from cllsim.seeding import root_sequence, seed_provenance
 from cllsim.trials.run import (
@@ -45,15 +43,6 @@ __all__ = ["OUTPUT_FILES", "WORK_DIR", "run_trial_to_dir"]
 OUTPUT_FILES = ("patients.parquet", "summary.json", "report.html")
 WORK_DIR = ".cllsim-trial"
 _MANIFEST = "manifest.json"
-
-
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".tmp-{secrets.token_hex(6)}-{path.name}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _manifest(trial: TrialSpec, n_patients: int, root: np.random.SeedSequence) -> dict[str, Any]:
@@ -112,7 +101,7 @@ def _start(
     root = root_sequence(seed)
     (work / "parts").mkdir(parents=True, exist_ok=True)
     text = json.dumps(_manifest(trial, n_patients, root), indent=1) + "\n"
-    _write_atomic(manifest_path, lambda p: p.write_text(text))
+    write_file(manifest_path, lambda p: p.write_text(text))
     return trial, n_patients, root
 
 
@@ -221,8 +210,8 @@ def run_trial_to_dir(
     with bar:
         for ids, patients, clones in run_chunks(trial, root, chunks, workers=workers, dask=dask):
             tag = f"{ids[0]:07d}-{ids[-1]:07d}.parquet"
-            _write_atomic(parts / f"clones-{tag}", lambda p, c=clones: c.to_parquet(p, index=False))
-            _write_atomic(
+            write_file(parts / f"clones-{tag}", lambda p, c=clones: c.to_parquet(p, index=False))
+            write_file(
                 parts / f"patients-{tag}", lambda p, t=patients: t.to_parquet(p, index=False)
             )
             bar.advance(task, len(ids))
@@ -241,14 +230,11 @@ def run_trial_to_dir(
 
 
 def _write_outputs(result: TrialResult, out: Path) -> None:
-    """Write the three files to a temporary folder, then move them into ``out``."""
-    tmp = out / WORK_DIR / f"final-{secrets.token_hex(4)}"
-    tmp.mkdir(parents=True)
-    try:
+    """Write the three files into ``out`` all at once."""
+
+    def write(tmp: Path) -> None:
         result.patients.to_parquet(tmp / "patients.parquet", index=False)
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
         write_trial_report(tmp / "report.html", result)
-        for name in OUTPUT_FILES:
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    write_folder(out, OUTPUT_FILES, write)

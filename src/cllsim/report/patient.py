@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cllsim.errors import SpecError
+from cllsim.outputs import write_file
 from cllsim.report.figures import draw_report_figures
 
 __all__ = [
@@ -167,7 +167,7 @@ def write_patient_report(
         figures=figures,
         version=_format_value(summary["cllsim_version"]),
     )
-    _write_atomic(path, html)
+    write_file(Path(path), lambda p: p.write_text(html, encoding="utf-8"))
     return path
 
 
@@ -356,18 +356,3 @@ def _vaf_sentence(observables: pd.DataFrame, limit: float, progression_day: floa
     if not found:
         return f"No resistance mutation was measured at or above the VAF limit ({limit_text})."
     return f"First measured at or above the VAF limit ({limit_text}): " + "; ".join(found) + "."
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then move it into place."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

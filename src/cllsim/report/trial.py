@@ -11,7 +11,7 @@ import jinja2
 import numpy as np
 
 from cllsim.clinic import VAF_ASSAYS
-from cllsim.report.patient import _write_atomic
+from cllsim.outputs import write_file
 from cllsim.report.trial_figures import draw_trial_figures
 from cllsim.trials.run import TrialResult
 
@@ -174,5 +174,5 @@ def write_trial_report(path: str | os.PathLike[str], result: TrialResult) -> Pat
         seed=result.summary["seed"],
         version=result.summary["cllsim_version"],
     )
-    _write_atomic(path, html)
+    write_file(Path(path), lambda p: p.write_text(html, encoding="utf-8"))
     return path
