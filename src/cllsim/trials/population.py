@@ -247,7 +247,7 @@ def draw_parameters(pop: PopulationSpec, n: int, rng: np.random.Generator) -> pd
             if dist.scale_by is not None:
                 mult = mult * values[dist.scale_by]
             for ref, factors in dist.factor_by.items():
-                mult = mult * np.array([factors.get(c, 1.0) for c in values[ref]], dtype=float)
+                mult = mult * pd.Series(values[ref]).map(factors).fillna(1.0).to_numpy(float)
             if np.any(~(mult > 0)):
                 raise SpecError(
                     f"parameter {name!r}: its multiplier (scale_by/factor_by) must be > 0, "
