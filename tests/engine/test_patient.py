@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from cllsim.engine import ExactSSA, KendallLeap, simulate_network
-from cllsim.engine.patient import patient_network, simulate
+from cllsim.engine.patient import PATIENT_ALGORITHM, patient_network, simulate
 from cllsim.model import compile_model, load_scenario
 from cllsim.runs import run_patient
 
@@ -91,7 +91,9 @@ def test_small_clone_full_model_agrees_with_reference_ssa():
     """Behaviour 6: the full model (all genotypes x phenotypes x compartments, venetoclax
     ramp-up PK, persister switching, migration, mutation) from 300 cells, 21 days: per
     compartment totals and persisters of KendallLeap and ExactSSA agree (Mann-Whitney and
-    KS, p > 1e-3 / 4 each), 1,500 runs each."""
+    KS, p > 1e-3 / 4 each), 1,500 runs each.  KendallLeap with the patient's options
+    (``PATIENT_ALGORITHM``: clones from 100 cells are leapt), so the 200-cell lymph-node clone
+    goes through the splitting."""
     sc = _explicit("venetoclax-continuous", horizon_days=21.0, subclones={"BTK_C481S": 10})
     sc = sc.model_copy(update={"patient": sc.patient.model_copy(update={"burden_cells": 300.0})})
     cm = compile_model(sc)
@@ -101,7 +103,7 @@ def test_small_clone_full_model_agrees_with_reference_ssa():
     x0[(cm.type_genotype == 1) & (cm.type_phenotype == 0) & (cm.type_compartment == 2)] = 10
     net = patient_network(sc, x0, cm=cm)
     kw = {"times_days": [21.0], "n_runs": 1500}
-    fast = simulate_network(net, algorithm=KendallLeap(), rng=1, **kw).counts[:, 0]
+    fast = simulate_network(net, algorithm=PATIENT_ALGORITHM, rng=1, **kw).counts[:, 0]
     ref = simulate_network(net, algorithm=ExactSSA(), rng=2, **kw).counts[:, 0]
     groups = {
         "blood": np.isin(cm.type_compartment, [0, 1]),
@@ -113,6 +115,32 @@ def test_small_clone_full_model_agrees_with_reference_ssa():
         a, b = fast[:, mask].sum(1), ref[:, mask].sum(1)
         assert stats.mannwhitneyu(a, b).pvalue > 1e-3 / 4
         assert stats.ks_2samp(a, b).pvalue > 1e-3 / 4
+
+
+def test_patient_algorithm_keeps_small_resistant_clones_in_law():
+    """PATIENT_ALGORITHM leaps clones from 100 cells instead of 1,000.  A 1e12-cell patient on
+    ibrutinib for 2 years with 300-cell BTK C481S, PLCG2 and TP53 clones at day 0 (growing,
+    shrinking and dying out; new mutants keep arriving): each genotype's total at days 90, 365
+    and 730 has the same law as with every clone under 1,000 cells simulated event by event
+    (Mann-Whitney and KS, p > 1e-3 / 18 each, 400 runs each)."""
+    sc = load_scenario("ibrutinib-continuous").model_copy(update={"horizon_days": 730.0})
+    cm = compile_model(sc)
+    x0 = np.zeros(cm.n_types, dtype=np.int64)
+    for g, cells in ((0, 1e12), (1, 300), (2, 300), (4, 300)):
+        mask = (cm.type_genotype == g) & (cm.type_phenotype == 0)
+        x0[mask] = np.round(cm.initial_fraction[mask] * cells).astype(np.int64)
+    net = patient_network(sc, x0, cm=cm)
+    kw = {"times_days": [90.0, 365.0, 730.0], "n_runs": 400}
+    fast = simulate_network(net, algorithm=PATIENT_ALGORITHM, rng=5, **kw).counts
+    ref = simulate_network(net, algorithm=KendallLeap(exact_below=1000), rng=6, **kw).counts
+    for g in (1, 2, 4):
+        mask = cm.type_genotype == g
+        for k in range(3):
+            a, b = fast[:, k, mask].sum(1), ref[:, k, mask].sum(1)
+            if np.all(a == a[0]) and np.all(b == a[0]):
+                continue  # e.g. every TP53 clone gone by day 730 in both
+            assert stats.mannwhitneyu(a, b).pvalue > 1e-3 / 18, (g, k, a.mean(), b.mean())
+            assert stats.ks_2samp(a, b).pvalue > 1e-3 / 18, (g, k, a.mean(), b.mean())
 
 
 def test_ibrutinib_late_progression_is_btk_or_plcg2_mutant_with_early_vaf():

@@ -35,21 +35,27 @@ class KendallLeap(Algorithm):
 
     Each step (at most ``max_step_days``, cut at every record time, event and rate knot, and
     short enough that at most ``max_move_fraction`` of a type's cells move per step, a limit
-    lifted up to where ``h^2 * max_e(move rate_e * |difference of net growth across e|)`` reaches
-    ``max_commutator``, since the splitting is exact when both ends of a move grow alike), a type
-    with at least ``exact_below`` cells, or with no outgoing move or spawn, is leapt across
-    the step in one draw from the exact law of the linear birth–death process with
-    time-varying rates (Kendall 1948): ``K ~ Binomial(N0, 1 - alpha)`` surviving lineages,
-    ``N = K + NegBinomial(K, 1 - beta)``.  Leapt types that move (migration, switching) are
-    advanced by Strang splitting: birth–death over half the step, every cell relocated by the
-    exact pure-move chain (``expm`` of the move rates), birth–death over the second half; this
-    is the one approximation, second order in the step (``tests/engine/test_leap_bias.py``
-    measures it against the exact mean).  Spawns (mutation at division) of leapt types leave
-    as Poisson arrivals whose intensity follows the population; up to
-    ``max_exact_arrivals`` per edge and step are followed exactly from one cell at their own
-    arrival time by the event-by-event simulation (direct method, thinning for time-varying
-    rates), which also simulates every type with fewer than ``exact_below`` cells that has an
-    outgoing edge.  Inflow arrives the same way.
+    lifted up to where ``h^2 * max_e(move rate_e * |difference of birth rate across e|)``
+    reaches ``max_commutator``, since the splitting is exact when both ends of a move divide
+    alike), a type with at least ``exact_below`` cells, or with no outgoing move or spawn, is
+    leapt across the step in one draw from the exact law of the linear birth–death process
+    with time-varying rates (Kendall 1948): ``K ~ Binomial(N0, 1 - alpha)`` surviving
+    lineages, ``N = K + NegBinomial(K, 1 - beta)``.
+
+    Leapt types that move (migration, switching) are advanced by Strang splitting: births (a
+    Yule leap) over half the step, every cell's fate (moved or dead) from the exact chain of
+    moves and deaths (``expm`` of their rates at mid-step), births over the second half.  This
+    is the main approximation, second order in the step, with an error set by how differently
+    the two ends of a move divide (``tests/engine/test_leap_bias.py`` measures it against the
+    exact mean).  The chain's multinomial draws use the rounded normal with the binomial's mean
+    and variance where that variance is at least ``normal_above`` (1e6 cells²: the skewness
+    differs by at most 1e-3); this second approximation touches only very large types.
+
+    Spawns (mutation at division) of leapt types leave as Poisson arrivals whose intensity
+    follows the population; up to ``max_exact_arrivals`` per edge and step are followed
+    exactly from one cell at their own arrival time by the event-by-event simulation (direct
+    method, thinning for time-varying rates), which also simulates every type with fewer than
+    ``exact_below`` cells that has an outgoing edge.  Inflow arrives the same way.
 
     A stop at a total count is exact: steps shrink so that the total cannot reach the limit
     within a step (8 standard deviations of margin) and the last part is simulated event by
@@ -70,6 +76,7 @@ class KendallLeap(Algorithm):
     max_exact_arrivals: int = 256
     max_move_fraction: float = 0.1
     max_commutator: float = 0.005
+    normal_above: float = 1.0e6
 
     def __post_init__(self) -> None:
         if not self.max_step_days > 0:
@@ -87,6 +94,11 @@ class KendallLeap(Algorithm):
         if not self.max_commutator > 0:
             raise AlgorithmError(
                 f"KendallLeap: max_commutator must be > 0, got {self.max_commutator!r}"
+            )
+        if not self.normal_above >= 1.0e4:
+            raise AlgorithmError(
+                "KendallLeap: normal_above must be >= 1e4 (the variance of a binomial draw "
+                f"from which the normal approximation is used), got {self.normal_above!r}"
             )
         if not 0 <= self.max_exact_arrivals <= 10**6:
             raise AlgorithmError(

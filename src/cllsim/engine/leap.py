@@ -3,14 +3,17 @@
 Within one sub-step [t, te] (rates are linear there):
 
 1. Every type that has at least ``exact_below`` cells, or has no outgoing move or spawn in
-   this step, is *leapt*: its own birth–death process (birth; death plus moves out) jumps to
-   ``te`` in one exact draw (``kendall.sample_leap``).
-2. Each outgoing edge of a leapt type emits a Poisson number of cells with mean
+   this step, is *leapt*.  One that does not move jumps to ``te`` in one exact draw of its
+   birth–death process (``kendall.sample_leap``); one that moves goes through the Strang
+   splitting: births over half the step, each cell's fate (moved or dead) from the chain of
+   moves and deaths over the step (one matrix exponential per component of the move graph),
+   births over the second half.
+2. Each spawn edge of a leapt type emits a Poisson number of cells with mean
    ``int r_e(s) N(s) ds``, ``N`` the geometric bridge between the leap's end points.  Up to
    ``max_arrivals`` emissions per edge are placed at their own times (drawn from that
    intensity by rejection) and join the exact simulation as single cells; more arrive as one
-   batch at the intensity-weighted mean time and are leapt from there (the one
-   approximation, for frequent flows between large types).  Inflow works the same way.
+   batch at the intensity-weighted mean time and are leapt from there (an approximation,
+   for frequent spawns).  Inflow works the same way.
 3. All other cells (small types with outgoing edges, and every arrival) are simulated event
    by event (direct method; thinning against the step's rate bounds for time-varying rates).
 4. The parts are summed at ``te``.
@@ -35,15 +38,28 @@ from cllsim.engine.kendall import (
     leap_probabilities,
     linear_integrals,
 )
-from cllsim.engine.moves import edges_by_source, expm_stochastic, move_components
-from cllsim.engine.rates import rates_on_grid
+from cllsim.engine.moves import edges_by_source, expm_transition, move_components
+from cllsim.engine.rates import advance_knot, rate_row
 
 __all__ = ["run_block"]
 
 
 @nb.njit(cache=True)
+def relocated(rng, n, p, normal_above):
+    """``Binomial(n, p)``; where its variance is at least ``normal_above``, the rounded normal
+    with the same mean and variance (clipped to [0, n]), which is 10x cheaper and differs in
+    skewness by ``(1 - 2p) / sd <= 1e-3`` at the default 1e6."""
+    var = n * p * (1.0 - p)
+    if var < normal_above:
+        return rng.binomial(n, p)
+    c = np.int64(np.rint(rng.normal(n * p, np.sqrt(var))))
+    return min(max(c, np.int64(0)), np.int64(n))
+
+
+@nb.njit(cache=True)
 def _substep(
-    rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals, stop_total, stop_mask,
+    rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals, normal_above,
+    stop_total, stop_mask,
     extinction_possible,
 ):  # fmt: skip
     """Advance ``x`` (int64[n], in place) from ``t`` to ``te``; returns (status, stop time)."""
@@ -105,15 +121,15 @@ def _substep(
         if not leapt[i]:
             y[i] = x[i]
         elif mover[i]:
-            xl[i] = leap_part(rng, x[i], b0[i], b1[i], d0[i], d1[i], 0.0, 0.5, h)
+            xl[i] = leap_part(rng, x[i], b0[i], b1[i], 0.0, 0.0, 0.0, 0.5, h)
         else:
             xl[i] = leap_part(rng, x[i], b0[i], b1[i], d0[i], d1[i], 0.0, 1.0, h)
     if any_mover:
-        # Strang splitting for leapt types that move: birth-death over the first half, every
-        # cell relocated by the exact pure-move chain over h (P = expm(M h), M at mid-step),
-        # birth-death over the second half.  Cells that land in a type simulated event by
-        # event join it at mid-step.
-        # one small matrix exponential per connected component of the move graph
+        # Strang splitting for leapt types that move: births (a Yule leap) over the first
+        # half; every cell's fate over h, moved or dead, from the exact chain of moves and
+        # deaths (P = expm(A h), A at mid-step); births over the second half.  Cells that land
+        # in a type simulated event by event join it at mid-step.  One small matrix
+        # exponential per connected component of the move graph.
         for ci in range(comp_ptr.shape[0] - 1):
             lo, hi = comp_ptr[ci], comp_ptr[ci + 1]
             size = hi - lo
@@ -122,27 +138,50 @@ def _substep(
                 active = active or mover[comp_members[q]]
             if not active or size < 2:
                 continue
+            # the chain of the leapt movers; a type simulated event by event is absorbing (a
+            # cell that lands there stays, and joins that simulation at mid-step)
             sub = cache_new[ci]
             for a in range(size):
                 for c in range(size):
                     sub[a, c] = 0.0
             for q in range(lo, hi):
                 i = comp_members[q]
-                if mover[i]:
-                    for p in range(m_ptr[i], m_ptr[i + 1]):
-                        e = m_idx[p]
-                        r = 0.5 * (m0[e] + m1[e]) * h
-                        sub[q - lo, comp_local[mdst[e]]] += r
-                        sub[q - lo, q - lo] -= r
-            same = cache_ok[ci]
-            if same:
+                if not mover[i]:
+                    continue
+                for p in range(m_ptr[i], m_ptr[i + 1]):
+                    e = m_idx[p]
+                    r = 0.5 * (m0[e] + m1[e]) * h
+                    sub[q - lo, comp_local[mdst[e]]] += r
+                    sub[q - lo, q - lo] -= r
+                # death is part of the chain: each cell's fate (where it is, or dead)
+                sub[q - lo, q - lo] -= 0.5 * (d0[i] + d1[i]) * h
+            # same generator as this component's last one, or as another component's (e.g.
+            # genotypes that move and die alike, with the same types leapt): same transition
+            # matrix
+            found = -1
+            for cj in range(-1, comp_ptr.shape[0] - 1):
+                cc = ci if cj < 0 else cj
+                if cj == ci or not cache_ok[cc] or comp_ptr[cc + 1] - comp_ptr[cc] != size:
+                    continue
+                same = True
                 for a in range(size):
                     for c in range(size):
-                        if cache_sub[ci, a, c] != sub[a, c]:
+                        if cache_sub[cc, a, c] != sub[a, c]:
                             same = False
+                            break
+                    if not same:
+                        break
+                if same:
+                    found = cc
+                    break
             prob = cache_prob[ci]
-            if not same:  # else: same rates, same step, same movers: same transition matrix
-                expm_stochastic(sub, size, prob, expm_work)
+            if found < 0:
+                expm_transition(sub, size, prob, expm_work)
+            elif found != ci:
+                for a in range(size):
+                    for c in range(size):
+                        prob[a, c] = cache_prob[found, a, c]
+            if found != ci:
                 for a in range(size):
                     for c in range(size):
                         cache_sub[ci, a, c] = sub[a, c]
@@ -154,20 +193,16 @@ def _substep(
                 left = xl[i]
                 xl[i] = 0
                 p_left = 1.0
-                last = lo
-                for qq in range(lo, hi):
-                    if prob[q - lo, qq - lo] > 0.0:
-                        last = qq
                 for qq in range(lo, hi):
                     if left == 0:
                         break
                     j = comp_members[qq]
                     pj = max(prob[q - lo, qq - lo], 0.0)
-                    # sequential binomials; the last reachable type takes the rest exactly
-                    if qq == last or pj >= p_left:
+                    # sequential binomials; the cells left after the last type died
+                    if pj >= p_left:
                         c = left
                     else:
-                        c = rng.binomial(left, pj / p_left)
+                        c = relocated(rng, left, pj / p_left, normal_above)
                     left -= c
                     p_left -= pj
                     if c == 0:
@@ -182,7 +217,9 @@ def _substep(
                         arr_c[k] = c
                         k += 1
         for j in range(n):
-            if arrived[j] > 0 or (leapt[j] and mover[j]):
+            if mover[j]:  # deaths were in the chain: births only
+                xl[j] += leap_part(rng, np.int64(arrived[j]), b0[j], b1[j], 0.0, 0.0, 0.5, 1.0, h)
+            elif arrived[j] > 0:  # cells that joined a leapt type that does not move
                 xl[j] += leap_part(
                     rng, np.int64(arrived[j]), b0[j], b1[j], d0[j], d1[j], 0.5, 1.0, h
                 )
@@ -301,6 +338,36 @@ def _substep(
     return 0, te
 
 
+@nb.njit(cache=True)
+def _step_rates(n, nm, ns, msrc, mdst, m_ptr, m_idx, b_s, b_e, m_s, m_e, s_s, s_e, i_s, i_e, out):
+    """For one grid step's rates: ``out[0]`` the largest total move rate out of any type (it
+    bounds the splitting step), ``out[1]`` the largest move rate x difference of birth rate
+    across a move edge (the size of the commutator that makes the splitting inexact: deaths are
+    inside the move chain, so only births are split off; 0 when both ends divide alike).
+    Returns whether the step is *lone*: no type moves, spawns or receives inflow."""
+    out[0] = 0.0
+    out[1] = 0.0
+    for i in range(n):
+        r = 0.0
+        for p in range(m_ptr[i], m_ptr[i + 1]):
+            r += max(m_s[m_idx[p]], m_e[m_idx[p]])
+        out[0] = max(out[0], r)
+    lone = True
+    for e in range(nm):
+        i, j = msrc[e], mdst[e]
+        dl = max(abs(b_s[i] - b_s[j]), abs(b_e[i] - b_e[j]))
+        out[1] = max(out[1], max(m_s[e], m_e[e]) * dl)
+        if m_s[e] > 0.0 or m_e[e] > 0.0:
+            lone = False
+    for e in range(ns):
+        if s_s[e] > 0.0 or s_e[e] > 0.0:
+            lone = False
+    for i in range(n):
+        if i_s[i] > 0.0 or i_e[i] > 0.0:
+            lone = False
+    return lone
+
+
 @nb.njit(cache=True, nogil=True)
 def run_block(
     rng,
@@ -330,6 +397,7 @@ def run_block(
     max_arrivals,
     max_move_fraction,
     max_commutator,
+    normal_above,
     out_counts,
     out_status,
     out_stop_time,
@@ -346,12 +414,14 @@ def run_block(
     nm = msrc.shape[0]
     ns = ssrc.shape[0]
     n_steps = grid.shape[0] - 1
-    b_s, b_e = rates_on_grid(knots, birth, grid)
-    d_s, d_e = rates_on_grid(knots, death, grid)
-    m_s, m_e = rates_on_grid(knots, mrate, grid)
-    s_s, s_e = rates_on_grid(knots, srate, grid)
-    i_s, i_e = rates_on_grid(knots, inflow, grid)
-    vary = knots.shape[0] > 1  # constant rates: one row of rates for every step
+    vary = knots.shape[0] > 1
+    # Rates of the current grid step, right-limits at its start (``*_s``) and left-limits at
+    # its end (``*_e``), filled from the knots as the runs walk the grid (constant rates: once).
+    b_s, b_e, d_s, d_e = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    i_s, i_e = np.empty(n), np.empty(n)
+    m_s, m_e, s_s, s_e = np.empty(nm), np.empty(nm), np.empty(ns), np.empty(ns)
+    lone_surv = np.ones(n)
+    lone_nb = np.ones(n)
     m_ptr, m_idx = edges_by_source(msrc, n)
     s_ptr, s_idx = edges_by_source(ssrc, n)
     comp_ptr, comp_members, comp_local = move_components(msrc, mdst, n)
@@ -364,67 +434,28 @@ def run_block(
     cache_ok = np.zeros(n_comp, dtype=np.bool_)
     cache_new = np.zeros((n_comp, big, big))
     expm_work = np.zeros((3, big, big))
-    # per grid step: the largest total move rate out of any type (bounds the splitting step)
-    move_max = np.zeros(n_steps)
-    for g in range(n_steps):
-        gr = g if vary else 0
-        for i in range(n):
-            r = 0.0
-            for p in range(m_ptr[i], m_ptr[i + 1]):
-                r += max(m_s[gr, m_idx[p]], m_e[gr, m_idx[p]])
-            move_max[g] = max(move_max[g], r)
-    # and the largest move rate x difference of net growth across a move edge: the size of
-    # the commutator that makes the splitting inexact (0 when both ends grow alike)
-    comm_max = np.zeros(n_steps)
-    for g in range(n_steps):
-        gr = g if vary else 0
-        for e in range(nm):
-            i, j = msrc[e], mdst[e]
-            dl = max(
-                abs((b_s[gr, i] - d_s[gr, i]) - (b_s[gr, j] - d_s[gr, j])),
-                abs((b_e[gr, i] - d_e[gr, i]) - (b_e[gr, j] - d_e[gr, j])),
-            )
-            comm_max[g] = max(comm_max[g], max(m_s[gr, e], m_e[gr, e]) * dl)
-    # grid steps in which no type moves, spawns or receives inflow: every type is a lone
-    # birth-death process and is leapt directly (no event-by-event part to set up)
-    lone = np.ones(n_steps, dtype=np.bool_)
-    for g in range(n_steps):
-        gr = g if vary else 0
-        for e in range(nm):
-            if m_s[gr, e] > 0.0 or m_e[gr, e] > 0.0:
-                lone[g] = False
-        for e in range(ns):
-            if s_s[gr, e] > 0.0 or s_e[gr, e] > 0.0:
-                lone[g] = False
-        for i in range(n):
-            if i_s[gr, i] > 0.0 or i_e[gr, i] > 0.0:
-                lone[g] = False
-    # the leap probabilities of lone steps are the same for every run: compute them once
-    lone_surv = np.ones((n_steps, n))
-    lone_nb = np.ones((n_steps, n))
-    for g in range(n_steps):
-        gr = g if vary else 0
-        if (
-            lone[g]
-            and g > 0
-            and lone[g - 1]
-            and not vary
-            and (grid[g + 1] - grid[g] == grid[g] - grid[g - 1])
-        ):
-            lone_surv[g] = lone_surv[g - 1]  # same rates, same step length: same law
-            lone_nb[g] = lone_nb[g - 1]
-        elif lone[g]:
-            for i in range(n):
-                rho, big_j, big_b = linear_integrals(
-                    b_s[gr, i], b_e[gr, i], d_s[gr, i], d_e[gr, i], grid[g + 1] - grid[g]
-                )
-                lone_surv[g, i], lone_nb[g, i] = leap_probabilities(rho, big_j, big_b)
+    step_stats = np.zeros(2)  # the current grid step's largest move rate and commutator
+    lone_step = False
+    if not vary:
+        for tab_s, tab_e, tab in (
+            (b_s, b_e, birth), (d_s, d_e, death), (i_s, i_e, inflow), (m_s, m_e, mrate),
+            (s_s, s_e, srate),
+        ):  # fmt: skip
+            tab_s[:] = tab[0]
+            tab_e[:] = tab[0]
+        lone_step = _step_rates(
+            n, nm, ns, msrc, mdst, m_ptr, m_idx, b_s, b_e, m_s, m_e, s_s, s_e, i_s, i_e, step_stats
+        )
     has_inflow = False
     for v in inflow.ravel():
         if v > 0:
             has_inflow = True
     extinction_possible = stop_extinct and not has_inflow
+    # emissions: at most max_arrivals per edge, inflow and batch; relocations: at most one
+    # entry per (mover, destination) pair of a component per step
     cap = (nm + ns + n) * max_arrivals + 1
+    for ci in range(n_comp):
+        cap += (comp_ptr[ci + 1] - comp_ptr[ci]) ** 2
     arr_t = np.empty(cap)
     arr_i = np.empty(cap, dtype=np.int64)
     arr_c = np.empty(cap, dtype=np.int64)
@@ -494,46 +525,71 @@ def run_block(
             status, t_stop = 1, grid[0]
         if record_at[0] >= 0:
             out_counts[r, record_at[0], :] = x
+        kr = 0
+        kl = 0
+        lone_h = -1.0  # step length of the lone-step leap probabilities in lone_surv/lone_nb
         for g in range(n_steps):
-            gr = g if vary else 0
             ta = grid[g]
             tb = grid[g + 1]
             span = tb - ta
             t = ta
-            if status == 0 and lone[g] and stop_total <= 0:
+            if status == 0 and vary:
+                kr = advance_knot(knots, ta, kr, True)
+                kl = advance_knot(knots, tb, kl, False)
+                for tab_s, tab_e, tab in (
+                    (b_s, b_e, birth), (d_s, d_e, death), (i_s, i_e, inflow), (m_s, m_e, mrate),
+                    (s_s, s_e, srate),
+                ):  # fmt: skip
+                    rate_row(knots, tab, ta, kr, tab_s)
+                    rate_row(knots, tab, tb, kl, tab_e)
+                lone_step = _step_rates(
+                    n, nm, ns, msrc, mdst, m_ptr, m_idx, b_s, b_e, m_s, m_e, s_s, s_e, i_s, i_e,
+                    step_stats,
+                )  # fmt: skip
+            if status == 0 and lone_step and stop_total <= 0:
+                if vary or span != lone_h:
+                    # no type moves, spawns or receives inflow: each is a lone birth-death
+                    # process, leapt with the step's probabilities (same rates and length:
+                    # same law, computed once)
+                    for i in range(n):
+                        rho, big_j, big_b = linear_integrals(b_s[i], b_e[i], d_s[i], d_e[i], span)
+                        lone_surv[i], lone_nb[i] = leap_probabilities(rho, big_j, big_b)
+                    lone_h = span
                 total = 0
                 for i in range(n):
                     xs[i] = x[i]
-                    x[i] = draw_leap(rng, x[i], lone_surv[g, i], lone_nb[g, i])
+                    x[i] = draw_leap(rng, x[i], lone_surv[i], lone_nb[i])
                     total += x[i]
                 if extinction_possible and total == 0:
                     status, t_stop = 1, ta
                     for i in range(n):
                         if xs[i] > 0:
                             t_ext = extinction_time(
-                                rng, xs[i], b_s[gr, i], b_e[gr, i], d_s[gr, i], d_e[gr, i], span
+                                rng, xs[i], b_s[i], b_e[i], d_s[i], d_e[i], span
                             )
                             t_stop = max(t_stop, ta + t_ext)
                 t = tb
             while status == 0 and t < tb:
                 te = tb
-                if move_max[g] > 0.0:
+                if step_stats[0] > 0.0:
                     # at most max_move_fraction of a type's cells move per step, unless the
                     # commutator is so small that a longer step keeps h^2 * comm <= bound
-                    h_move = max_move_fraction / move_max[g]
-                    h_comm = np.sqrt(max_commutator / comm_max[g]) if comm_max[g] > 0.0 else np.inf
+                    h_move = max_move_fraction / step_stats[0]
+                    h_comm = np.inf
+                    if step_stats[1] > 0.0:
+                        h_comm = np.sqrt(max_commutator / step_stats[1])
                     te = min(tb, t + max(h_move, h_comm))
                 force = False
                 if stop_total > 0:
                     for i in range(n):
-                        hi[i] = max(b_s[gr, i], b_e[gr, i])
-                        lo[i] = min(d_s[gr, i], d_e[gr, i])
-                        ub[i] = max(d_s[gr, i], d_e[gr, i])
-                        in1[i] = max(i_s[gr, i], i_e[gr, i])
+                        hi[i] = max(b_s[i], b_e[i])
+                        lo[i] = min(d_s[i], d_e[i])
+                        ub[i] = max(d_s[i], d_e[i])
+                        in1[i] = max(i_s[i], i_e[i])
                     for e in range(nm):
-                        m1[e] = max(m_s[gr, e], m_e[gr, e])
+                        m1[e] = max(m_s[e], m_e[e])
                     for e in range(ns):
-                        s1[e] = max(s_s[gr, e], s_e[gr, e])
+                        s1[e] = max(s_s[e], s_e[e])
                     te, force = substep_end(
                         x,
                         t,
@@ -555,21 +611,22 @@ def run_block(
                 ws = (t - ta) / span
                 we = (te - ta) / span
                 for i in range(n):
-                    b0[i] = b_s[gr, i] + ws * (b_e[gr, i] - b_s[gr, i])
-                    b1[i] = b_s[gr, i] + we * (b_e[gr, i] - b_s[gr, i])
-                    d0[i] = d_s[gr, i] + ws * (d_e[gr, i] - d_s[gr, i])
-                    d1[i] = d_s[gr, i] + we * (d_e[gr, i] - d_s[gr, i])
-                    in0[i] = i_s[gr, i] + ws * (i_e[gr, i] - i_s[gr, i])
-                    in1[i] = i_s[gr, i] + we * (i_e[gr, i] - i_s[gr, i])
+                    b0[i] = b_s[i] + ws * (b_e[i] - b_s[i])
+                    b1[i] = b_s[i] + we * (b_e[i] - b_s[i])
+                    d0[i] = d_s[i] + ws * (d_e[i] - d_s[i])
+                    d1[i] = d_s[i] + we * (d_e[i] - d_s[i])
+                    in0[i] = i_s[i] + ws * (i_e[i] - i_s[i])
+                    in1[i] = i_s[i] + we * (i_e[i] - i_s[i])
                     forced[i] = force and stop_mask[i]
                 for e in range(nm):
-                    m0[e] = m_s[gr, e] + ws * (m_e[gr, e] - m_s[gr, e])
-                    m1[e] = m_s[gr, e] + we * (m_e[gr, e] - m_s[gr, e])
+                    m0[e] = m_s[e] + ws * (m_e[e] - m_s[e])
+                    m1[e] = m_s[e] + we * (m_e[e] - m_s[e])
                 for e in range(ns):
-                    s0[e] = s_s[gr, e] + ws * (s_e[gr, e] - s_s[gr, e])
-                    s1[e] = s_s[gr, e] + we * (s_e[gr, e] - s_s[gr, e])
+                    s0[e] = s_s[e] + ws * (s_e[e] - s_s[e])
+                    s1[e] = s_s[e] + we * (s_e[e] - s_s[e])
                 status, t_stop = _substep(
                     rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals,
+                    normal_above,
                     stop_total, stop_mask, extinction_possible,
                 )  # fmt: skip
                 if status == 0:

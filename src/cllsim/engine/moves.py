@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["edges_by_source", "expm_stochastic", "move_components"]
+__all__ = ["edges_by_source", "expm_transition", "move_components"]
 
 
 @nb.njit(cache=True)
@@ -55,14 +55,16 @@ def _matmul(a, b, out, n):
 
 
 @nb.njit(cache=True)
-def expm_stochastic(a, n, out, work):
+def expm_transition(a, n, out, work):
     """Matrix exponential of ``a[:n, :n]`` (scaling and squaring of the Taylor series), for
-    rate matrices, written into ``out[:n, :n]``.
+    generators of a cell's fate, written into ``out[:n, :n]``.
 
-    ``a`` : a rate matrix times a time (rows sum to 0).  The result is row-stochastic
-    (negative round-off clipped, rows renormalised).  ``work`` : float64[3, >= n, >= n]
-    scratch space, so that no call allocates.  The series stops once a term's entries are
-    below 1e-18 (the scaled matrix has norm <= 0.5).
+    ``a`` : a generator times a time: off-diagonal rates >= 0, rows summing to 0 (pure moves)
+    or to minus the death rate (a cell can also die).  ``out[i, j]`` is the probability that a
+    cell in ``i`` is in ``j`` at the end; ``1 - sum_j out[i, j]`` that it died.  Negative
+    round-off is clipped and a row sum above 1 (round-off) is scaled back to 1.  ``work`` :
+    float64[3, >= n, >= n] scratch space, so that no call allocates.  The series stops once a
+    term's entries are below 1e-18 (the scaled matrix has norm <= 0.5).
     """
     norm = 0.0
     for i in range(n):
@@ -105,8 +107,9 @@ def expm_stochastic(a, n, out, work):
             if out[i, j] < 0.0:
                 out[i, j] = 0.0
             tot += out[i, j]
-        for j in range(n):
-            out[i, j] /= tot
+        if tot > 1.0:
+            for j in range(n):
+                out[i, j] /= tot
 
 
 @nb.njit(cache=True)

@@ -28,6 +28,7 @@ from cllsim.seeding import RngLike, child_generator, child_sequence, root_sequen
 
 __all__ = [
     "DRUG_CLASSES",
+    "PATIENT_ALGORITHM",
     "PatientResult",
     "history_network",
     "patient_doses",
@@ -49,6 +50,14 @@ _HISTORY_YEARS_MAX = 200.0
 _KNOT_RTOL = 0.02
 _KNOT_LOG_STEP = 0.25
 _HISTORY_TRIES = 1000
+#: The therapy phase's algorithm.  Every type of the patient network migrates (about one move
+#: per cell per day), so a clone of a few hundred cells simulated event by event costs more
+#: than the rest of the patient; leaping it is as accurate as leaping a large one (the
+#: splitting's error is relative, not a function of the count).  Clones below 100 cells, where
+#: extinction and establishment are decided, stay event by event.  Measured on a 10-year
+#: patient: 2.6x faster untreated, 2.2x on ibrutinib, 1.4x on Ven-Obi; resistant-clone sizes
+#: under ibrutinib agree with exact_below=1000 (tests/engine/test_patient.py).
+PATIENT_ALGORITHM = KendallLeap(exact_below=100)
 
 
 @dataclass(frozen=True, eq=False)
@@ -274,7 +283,7 @@ def simulate(
     ----------
     scenario : Scenario
     algorithm : Algorithm
-        Default :class:`KendallLeap`.
+        Default :data:`PATIENT_ALGORITHM`.
     rng : int, SeedSequence, Generator or None
         Seed of the run; stream 0 draws the history, stream 1 the therapy phase.
 
@@ -284,7 +293,7 @@ def simulate(
     """
     from cllsim import __version__
 
-    algorithm = KendallLeap() if algorithm is None else algorithm
+    algorithm = PATIENT_ALGORITHM if algorithm is None else algorithm
     root = root_sequence(rng)
     cm = compile_model(scenario)
     hist_rng = child_generator(root, 0)

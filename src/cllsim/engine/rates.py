@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["rates_at", "rates_on_grid"]
+__all__ = ["advance_knot", "rate_row", "rates_at", "rates_on_grid"]
 
 
 @nb.njit(cache=True)
@@ -59,7 +59,45 @@ def rates_on_grid(knots, values, grid):
     g = grid.shape[0]
     start = np.empty((max(g - 1, 0), k))
     end = np.empty((max(g - 1, 0), k))
-    for i in range(g - 1):
-        start[i] = rates_at(knots, values, grid[i], True)
-        end[i] = rates_at(knots, values, grid[i + 1], False)
+    # one merge pass over the sorted grid and knots (same values as rates_at, no allocation)
+    kr = 0  # searchsorted(knots, t, side="right")
+    kl = 0  # searchsorted(knots, t, side="left")
+    for i in range(g):
+        t = grid[i]
+        kr = advance_knot(knots, t, kr, True)
+        kl = advance_knot(knots, t, kl, False)
+        if i < g - 1:
+            rate_row(knots, values, t, kr, start[i])
+        if i > 0:
+            rate_row(knots, values, t, kl, end[i - 1])
     return start, end
+
+
+@nb.njit(cache=True)
+def advance_knot(knots, t, k, right):
+    """``searchsorted(knots, t, side="right" if right else "left")``, searching forward from
+    ``k`` (a previous answer for an earlier ``t``): one merge pass over a sorted grid."""
+    m = knots.shape[0]
+    if right:
+        while k < m and knots[k] <= t:
+            k += 1
+    else:
+        while k < m and knots[k] < t:
+            k += 1
+    return k
+
+
+@nb.njit(cache=True)
+def rate_row(knots, values, t, kk, out):
+    """``out[:] =`` the rate at ``t`` between knots ``kk - 1`` and ``kk`` (constant outside),
+    ``kk`` from :func:`advance_knot` (right side: right-limit; left side: left-limit)."""
+    m = knots.shape[0]
+    if kk == 0:
+        out[:] = values[0]
+    elif kk >= m:
+        out[:] = values[m - 1]
+    else:
+        t0 = knots[kk - 1]
+        w = (t - t0) / (knots[kk] - t0)
+        for j in range(out.shape[0]):
+            out[j] = values[kk - 1, j] + w * (values[kk, j] - values[kk - 1, j])

@@ -155,6 +155,7 @@ def _run_block(
             int(algorithm.max_exact_arrivals),
             float(algorithm.max_move_fraction),
             float(algorithm.max_commutator),
+            float(algorithm.normal_above),
             *outs,
         )
     elif isinstance(algorithm, ExactSSA):
