@@ -37,10 +37,12 @@ class KendallLeap(Algorithm):
     short enough that at most ``max_move_fraction`` of a type's cells move per step, a limit
     lifted up to where ``h^2 * max_e(move rate_e * |difference of birth rate across e|)``
     reaches ``max_commutator``, since the splitting is exact when both ends of a move divide
-    alike), a type with at least ``exact_below`` cells, or with no outgoing move or spawn, is
-    leapt across the step in one draw from the exact law of the linear birth–death process
-    with time-varying rates (Kendall 1948): ``K ~ Binomial(N0, 1 - alpha)`` surviving
-    lineages, ``N = K + NegBinomial(K, 1 - beta)``.
+    alike), every type of a group connected by moves (a *component*, e.g. one genotype's
+    compartments and phenotypes) that holds at least ``exact_below`` cells, and every type
+    with no outgoing move or spawn, is leapt.  A type that does not move jumps across the step
+    in one draw from the exact law of the linear birth–death process with time-varying rates
+    (Kendall 1948): ``K ~ Binomial(N0, 1 - alpha)`` surviving lineages,
+    ``N = K + NegBinomial(K, 1 - beta)``.
 
     Leapt types that move (migration, switching) are advanced by Strang splitting: births (a
     Yule leap) over half the step, every cell's fate (moved or dead) from the exact chain of
@@ -54,8 +56,8 @@ class KendallLeap(Algorithm):
     Spawns (mutation at division) of leapt types leave as Poisson arrivals whose intensity
     follows the population; up to ``max_exact_arrivals`` per edge and step are followed
     exactly from one cell at their own arrival time by the event-by-event simulation (direct
-    method, thinning for time-varying rates), which also simulates every type with fewer than
-    ``exact_below`` cells that has an outgoing edge.  Inflow arrives the same way.
+    method, thinning for time-varying rates), which also simulates the types of every smaller
+    component that have an outgoing edge.  Inflow arrives the same way.
 
     A stop at a total count is exact: steps shrink so that the total cannot reach the limit
     within a step (8 standard deviations of margin) and the last part is simulated event by

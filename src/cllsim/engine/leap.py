@@ -2,9 +2,10 @@
 
 Within one sub-step [t, te] (rates are linear there):
 
-1. Every type that has at least ``exact_below`` cells, or has no outgoing move or spawn in
-   this step, is *leapt*.  One that does not move jumps to ``te`` in one exact draw of its
-   birth–death process (``kendall.sample_leap``); one that moves goes through the Strang
+1. Every type of a move-connected component holding at least ``exact_below`` cells, and
+   every type with no outgoing move or spawn in this step, is *leapt*.  One that does not
+   move jumps to ``te`` in one exact draw of its birth–death process
+   (``kendall.sample_leap``); one that moves goes through the Strang
    splitting: births over half the step, each cell's fate (moved or dead) from the chain of
    moves and deaths over the step (one matrix exponential per component of the move graph),
    births over the second half.
@@ -99,6 +100,17 @@ def _substep(
     hm = 0.5 * h
     k = 0
     any_mover = False
+    # A move-connected group of types (a component: one genotype's compartments and
+    # phenotypes) holding at least exact_below cells is leapt as a whole, its near-empty types
+    # too: the splitting treats each cell exactly in the chain of moves and deaths, whatever
+    # the count, and one generator per component can be shared between genotypes.  Smaller
+    # groups (a new mutant clone) are simulated event by event.
+    for ci in range(comp_ptr.shape[0] - 1):
+        tot = 0
+        for q in range(comp_ptr[ci], comp_ptr[ci + 1]):
+            tot += x[comp_members[q]]
+        for q in range(comp_ptr[ci], comp_ptr[ci + 1]):
+            leapt[comp_members[q]] = tot >= exact_below
     for i in range(n):
         xs[i] = x[i]
         y[i] = 0
@@ -113,9 +125,7 @@ def _substep(
         for p in range(s_ptr[i], s_ptr[i + 1]):
             if s0[s_idx[p]] > 0.0 or s1[s_idx[p]] > 0.0:
                 has_spawn = True
-        leapt[i] = (
-            x[i] > 0 and not forced[i] and (x[i] >= exact_below or not (has_move or has_spawn))
-        )
+        leapt[i] = not forced[i] and (leapt[i] or (x[i] > 0 and not (has_move or has_spawn)))
         mover[i] = leapt[i] and has_move
         any_mover = any_mover or mover[i]
         if not leapt[i]:
@@ -135,7 +145,7 @@ def _substep(
             size = hi - lo
             active = False
             for q in range(lo, hi):
-                active = active or mover[comp_members[q]]
+                active = active or (mover[comp_members[q]] and xl[comp_members[q]] > 0)
             if not active or size < 2:
                 continue
             # the chain of the leapt movers; a type simulated event by event is absorbing (a
@@ -224,7 +234,7 @@ def _substep(
                     rng, np.int64(arrived[j]), b0[j], b1[j], d0[j], d1[j], 0.5, 1.0, h
                 )
     for i in range(n):
-        if not leapt[i]:
+        if not leapt[i] or xs[i] == 0:
             continue
         # spawns leave as Poisson arrivals following the population, interpolated
         # geometrically between the step's end points
@@ -433,7 +443,7 @@ def run_block(
     cache_prob = np.zeros((n_comp, big, big))
     cache_ok = np.zeros(n_comp, dtype=np.bool_)
     cache_new = np.zeros((n_comp, big, big))
-    expm_work = np.zeros((3, big, big))
+    expm_work = np.zeros((5, big, big))
     step_stats = np.zeros(2)  # the current grid step's largest move rate and commutator
     lone_step = False
     if not vary:
