@@ -28,6 +28,7 @@ from cllsim.seeding import RngLike, child_generator, child_sequence, root_sequen
 
 __all__ = [
     "DRUG_CLASSES",
+    "HISTORY_ALGORITHM",
     "PATIENT_ALGORITHM",
     "PatientResult",
     "history_network",
@@ -61,6 +62,11 @@ _HISTORY_TRIES = 1000
 #: patient: 2.6x faster untreated, 2.2x on ibrutinib, 1.4x on Ven-Obi; resistant-clone sizes
 #: under ibrutinib agree with exact_below=1000 (tests/engine/test_patient.py).
 PATIENT_ALGORITHM = KendallLeap(exact_below=100)
+#: The history's algorithm.  The founding clone grows for decades at constant rates with no
+#: moves, where each leap is exact at any length and spawns follow the geometric bridge of a
+#: large, near-deterministic population: 30-day steps instead of 1-day ones (15x faster; the
+#: subclones at diagnosis keep their law, tests/engine/test_patient.py).
+HISTORY_ALGORITHM = KendallLeap(max_step_days=30.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,7 +193,11 @@ def _history(
     stop = StopCondition(total_at_least=burden)
     for _ in range(_HISTORY_TRIES):  # condition on the clone surviving to diagnosis
         res = simulate_network(
-            net, times_days=[0.0, _HISTORY_YEARS_MAX * 365.25], rng=rng, stop=stop
+            net,
+            times_days=[0.0, _HISTORY_YEARS_MAX * 365.25],
+            rng=rng,
+            stop=stop,
+            algorithm=HISTORY_ALGORITHM,
         )
         if res.status[0] == 2:
             return res.stop_counts[0].astype(np.int64), float(res.stop_time_days[0])
