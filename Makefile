@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 # numba's on-disk cache lives beside the sources unless told otherwise; keep it out of the tree.
-export NUMBA_CACHE_DIR ?= $(CURDIR)/.venv/numba-cache
+# numba re-checks only a kernel's own file, not the files of the kernels it calls, so the cache
+# is keyed by a hash of all engine sources: an edit to any of them compiles afresh.
+ENGINE_HASH := $(shell cat src/cllsim/engine/*.py | sha1sum | cut -c1-12)
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.venv/numba-cache/$(ENGINE_HASH)
 
 .PHONY: install demo test verify bench lint clean
 

@@ -43,7 +43,7 @@ def sort_arrivals(t, i, c, k):
         t[b + 1], i[b + 1], c[b + 1] = tv, iv, cv
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def emit(
     rng,
     k,

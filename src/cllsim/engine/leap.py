@@ -45,7 +45,7 @@ from cllsim.engine.rates import advance_knot, rate_row
 __all__ = ["run_block"]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def relocated(rng, n, p, normal_above):
     """``Binomial(n, p)``; where its variance is at least ``normal_above``, the rounded normal
     with the same mean and variance (clipped to [0, n]), which is 10x cheaper and differs in
@@ -348,7 +348,7 @@ def _substep(
     return 0, te
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _step_rates(n, nm, ns, msrc, mdst, m_ptr, m_idx, b_s, b_e, m_s, m_e, s_s, s_e, i_s, i_e, out):
     """For one grid step's rates: ``out[0]`` the largest total move rate out of any type (it
     bounds the splitting step), ``out[1]`` the largest move rate x difference of birth rate

@@ -73,7 +73,7 @@ def rates_on_grid(knots, values, grid):
     return start, end
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def advance_knot(knots, t, k, right):
     """``searchsorted(knots, t, side="right" if right else "left")``, searching forward from
     ``k`` (a previous answer for an earlier ``t``): one merge pass over a sorted grid."""
@@ -87,7 +87,7 @@ def advance_knot(knots, t, k, right):
     return k
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def rate_row(knots, values, t, kk, out):
     """``out[:] =`` the rate at ``t`` between knots ``kk - 1`` and ``kk`` (constant outside),
     ``kk`` from :func:`advance_knot` (right side: right-limit; left side: left-limit)."""
