@@ -229,33 +229,42 @@ def _rates(cm: CompiledModel, doses: tuple[Dose, ...], horizon: float) -> dict[s
     else:
         knots, ex = np.zeros(1), np.zeros((1, 0))
 
-    def col(name: str) -> NDArray:
-        return ex[:, used.index(name)][:, None] if name in used else np.zeros((knots.size, 1))
+    def col(name: str) -> NDArray | None:
+        return ex[:, used.index(name)][:, None] if name in used else None
 
+    # only the drugs given contribute (a drug not given adds exactly 0 to every rate)
     occ, cv, co, cc = col("ibrutinib"), col("venetoclax"), col("obinutuzumab"), col("chlorambucil")
-    birth_total = cm.birth[None, :] * (1 - cm.ibr_birth_inhibition[None, :] * occ)
-    cvh = np.power(cv, cm.ven_hill)
-    ven_kill = cm.ven_kmax * cvh / (np.power(cm.ven_ec50, cm.ven_hill) + cvh)
-    death = (
-        cm.death
-        + cm.ibr_death * occ
-        + ven_kill
-        + cm.obi_kmax * co / (cm.obi_ec50 + co)
-        + cm.clb_kmax * cc / (cm.clb_ec50 + cc)
-    )
+    shape = (knots.size, cm.n_types)
+    birth_total = np.broadcast_to(cm.birth, shape).copy()
+    death = np.broadcast_to(cm.death, shape).copy()
+    ven_kill = None
+    if occ is not None:
+        birth_total *= 1 - cm.ibr_birth_inhibition * occ
+        death += cm.ibr_death * occ
+    if cv is not None:
+        cvh = np.power(cv, cm.ven_hill)
+        ven_kill = cm.ven_kmax * cvh / (np.power(cm.ven_ec50, cm.ven_hill) + cvh)
+        death += ven_kill
+    if co is not None:
+        death += cm.obi_kmax * co / (cm.obi_ec50 + co)
+    if cc is not None:
+        death += cm.clb_kmax * cc / (cm.clb_ec50 + cc)
     spawn_rate = birth_total[:, cm.spawn_src] * cm.spawn_prob
     lost = np.zeros(cm.n_types)
     np.add.at(lost, cm.spawn_src, cm.spawn_prob)
     move = np.broadcast_to(cm.move_rate, (knots.size, cm.move_rate.size)).copy()
-    eff = cm.btki_effect[cm.move_src][None, :] * occ
-    move = np.where(cm.move_kind == EGRESS, move * (1 + cm.egress_gain * eff), move)
-    move = np.where(
-        cm.move_kind == HOMING, move * np.clip(1 - cm.homing_block * eff, 0, None), move
-    )
-    move = np.where(
-        cm.move_kind == PERSISTER_ENTRY,
-        cm.persister_entry_per_kill * ven_kill[:, cm.move_src],
-        move,
+    if occ is not None:
+        for kind, factor in (
+            (EGRESS, lambda eff: 1 + cm.egress_gain * eff),
+            (HOMING, lambda eff: np.clip(1 - cm.homing_block * eff, 0, None)),
+        ):
+            edges = np.flatnonzero(cm.move_kind == kind)
+            move[:, edges] *= factor(cm.btki_effect[cm.move_src[edges]] * occ)
+    edges = np.flatnonzero(cm.move_kind == PERSISTER_ENTRY)
+    move[:, edges] = (
+        cm.persister_entry_per_kill * ven_kill[:, cm.move_src[edges]]
+        if ven_kill is not None
+        else 0.0
     )
     return {
         "knots_days": knots,
