@@ -21,11 +21,11 @@ def test_expm_transition_matches_scipy(seed, scale):
     a[np.diag_indices(n)] = -a.sum(1) - death
     a *= scale
     out = np.zeros((10, 10))
-    expm_transition(a, n, out, np.zeros((5, 10, 10)))
+    expm_transition(a, n, out, np.zeros((6, 10, 10)))
     ref = expm(a)
     assert np.abs(out[:n, :n] - ref).max() < 1e-13
     moves = np.array([[-0.5, 0.3, 0.2], [0.1, -0.1, 0.0], [0.0, 2.0, -2.0]]) * scale
     out3 = np.zeros((3, 3))
-    expm_transition(moves, 3, out3, np.zeros((5, 3, 3)))
+    expm_transition(moves, 3, out3, np.zeros((6, 3, 3)))
     assert np.abs(out3 - expm(moves)).max() < 1e-13
     assert np.allclose(out3.sum(1), 1.0, atol=1e-14)

@@ -13,7 +13,7 @@ from cllsim.engine.kendall import (
     weighted_exp_mean_time,
 )
 
-__all__ = ["arrival_time", "emit", "sort_arrivals"]
+__all__ = ["arrival_time", "batch_arrival", "emissions", "sort_arrivals"]
 
 
 @nb.njit(cache=True)
@@ -43,57 +43,25 @@ def sort_arrivals(t, i, c, k):
         t[b + 1], i[b + 1], c[b + 1] = tv, iv, cv
 
 
-@nb.njit(cache=True, inline="always")
-def emit(
-    rng,
-    k,
-    x_src,
-    r0,
-    r1,
-    q1,
-    q2,
-    t,
-    h,
-    dst,
-    size,
-    max_arrivals,
-    arr_t,
-    arr_i,
-    arr_c,
-    b0,
-    b1,
-    d0,
-    d1,
-    batch,
-):
-    """Poisson emissions of one edge (or inflow) over [t, t + h]; returns the new arrival count.
-
-    Intensity ``x_src * r(s) * e^{q1 s + q2 s^2}``.  Up to ``max_arrivals`` emissions get their
-    own times; more arrive as one batch at the mean time and are leapt to ``t + h`` with the
-    destination's birth (b0..b1) and death (d0..d1) rates: a batch stays where it arrived
-    until the step ends (it neither moves on nor spawns within the step).
-    """
+@nb.njit(cache=True)
+def emissions(rng, x_src, r0, r1, q1, q2, h):
+    """Number of Poisson emissions over [0, h] with intensity ``x_src * r(s) * e^{q1 s + q2 s^2}``
+    (``r`` linear from ``r0`` to ``r1``)."""
     lam = x_src * weighted_exp_integral(r0, r1, q1, q2, h)
     if not lam > 0.0:
-        return k
-    a = rng.poisson(lam)
-    if a == 0:
-        return k
-    if a <= max_arrivals:
-        for _ in range(a):
-            arr_t[k] = t + arrival_time(rng, r0, r1, q1, q2, h)
-            arr_i[k] = dst
-            arr_c[k] = size
-            k += 1
-        return k
+        return 0
+    return rng.poisson(lam)
+
+
+@nb.njit(cache=True)
+def batch_arrival(rng, cells, r0, r1, q1, q2, h, b0, b1, d0, d1):
+    """``cells`` that arrived together at the intensity-weighted mean time, leapt to ``h`` with
+    the destination's birth (b0..b1) and death (d0..d1) rates over the step: a batch stays
+    where it arrived until the step ends (it neither moves on nor spawns within the step)."""
     tbar = weighted_exp_mean_time(r0, r1, q1, q2, h)
     w = tbar / h
     rest = h - tbar
     if rest <= 0.0:
-        batch[dst] += a * size
-        return k
-    rho, big_j, big_b = linear_integrals(
-        b0[dst] + w * (b1[dst] - b0[dst]), b1[dst], d0[dst] + w * (d1[dst] - d0[dst]), d1[dst], rest
-    )
-    batch[dst] += sample_leap(rng, np.int64(a) * size, rho, big_j, big_b)
-    return k
+        return np.int64(cells)
+    rho, big_j, big_b = linear_integrals(b0 + w * (b1 - b0), b1, d0 + w * (d1 - d0), d1, rest)
+    return sample_leap(rng, np.int64(cells), rho, big_j, big_b)

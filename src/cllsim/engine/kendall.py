@@ -150,7 +150,7 @@ def leap_probabilities(rho_h, big_j, big_b):
     return 1.0 / (1.0 + big_j), min(np.exp(rho_h) / (1.0 + big_j), 1.0)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def draw_leap(rng, n0, p_surv, p_nb):
     """``K ~ Binomial(n0, p_surv)``, then ``K + NegBinomial(K, p_nb)``."""
     if n0 <= 0:
@@ -161,7 +161,7 @@ def draw_leap(rng, n0, p_surv, p_nb):
     return np.int64(k) + np.int64(rng.negative_binomial(k, p_nb))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def sample_leap(rng, n0, rho_h, big_j, big_b):
     """Draw N(h) from ``n0`` cells given the step's Kendall integrals (exact).
 
@@ -172,7 +172,7 @@ def sample_leap(rng, n0, rho_h, big_j, big_b):
     return draw_leap(rng, n0, p_surv, p_nb)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def leap_part(rng, n0, b0, b1, d0, d1, f0, f1, h):
     """Leap ``n0`` cells over the fraction [f0, f1] of a step of length ``h`` (rates linear
     from (b0, d0) at 0 to (b1, d1) at 1)."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from cllsim.engine.arrivals import emit, sort_arrivals
+from cllsim.engine.arrivals import arrival_time, batch_arrival, emissions, sort_arrivals
 from cllsim.engine.direct import simulate_direct
 from cllsim.engine.events import apply_events, reached_total, substep_end
 from cllsim.engine.kendall import (
@@ -57,7 +57,7 @@ def relocated(rng, n, p, normal_above):
     return min(max(c, np.int64(0)), np.int64(n))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _substep(
     rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals, normal_above,
     stop_total, stop_mask,
@@ -242,52 +242,29 @@ def _substep(
         for p in range(s_ptr[i], s_ptr[i + 1]):
             e = s_idx[p]
             if s0[e] > 0.0 or s1[e] > 0.0:
-                k = emit(
-                    rng,
-                    k,
-                    xs[i],
-                    s0[e],
-                    s1[e],
-                    q1,
-                    0.0,
-                    t,
-                    h,
-                    sdst[e],
-                    1,
-                    max_arrivals,
-                    arr_t,
-                    arr_i,
-                    arr_c,
-                    b0,
-                    b1,
-                    d0,
-                    d1,
-                    batch,
-                )
+                j = sdst[e]
+                a = emissions(rng, xs[i], s0[e], s1[e], q1, 0.0, h)
+                if a > max_arrivals:  # many: one batch from their mean arrival time
+                    batch[j] += batch_arrival(rng, a, s0[e], s1[e], q1, 0.0, h,
+                                              b0[j], b1[j], d0[j], d1[j])  # fmt: skip
+                    a = 0
+                for _ in range(a):  # few: each at its own time, then event by event
+                    arr_t[k] = t + arrival_time(rng, s0[e], s1[e], q1, 0.0, h)
+                    arr_i[k] = j
+                    arr_c[k] = 1
+                    k += 1
     for j in range(n):
         if in0[j] > 0.0 or in1[j] > 0.0:
-            k = emit(
-                rng,
-                k,
-                1.0,
-                in0[j],
-                in1[j],
-                0.0,
-                0.0,
-                t,
-                h,
-                j,
-                isize[j],
-                max_arrivals,
-                arr_t,
-                arr_i,
-                arr_c,
-                b0,
-                b1,
-                d0,
-                d1,
-                batch,
-            )
+            a = emissions(rng, 1.0, in0[j], in1[j], 0.0, 0.0, h)
+            if a > max_arrivals:
+                batch[j] += batch_arrival(rng, a * isize[j], in0[j], in1[j], 0.0, 0.0, h,
+                                          b0[j], b1[j], d0[j], d1[j])  # fmt: skip
+                a = 0
+            for _ in range(a):
+                arr_t[k] = t + arrival_time(rng, in0[j], in1[j], 0.0, 0.0, h)
+                arr_i[k] = j
+                arr_c[k] = isize[j]
+                k += 1
     sort_arrivals(arr_t, arr_i, arr_c, k)
     check_total = False
     if stop_total > 0:
@@ -443,7 +420,7 @@ def run_block(
     cache_prob = np.zeros((n_comp, big, big))
     cache_ok = np.zeros(n_comp, dtype=np.bool_)
     cache_new = np.zeros((n_comp, big, big))
-    expm_work = np.zeros((5, big, big))
+    expm_work = np.zeros((6, big, big))
     step_stats = np.zeros(2)  # the current grid step's largest move rate and commutator
     lone_step = False
     if not vary:

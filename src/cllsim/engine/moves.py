@@ -44,17 +44,18 @@ def move_components(msrc, mdst, n):
 
 
 @nb.njit(cache=True)
-def _matmul(a, b, out, n):
-    """``out[:n, :n] = a[:n, :n] @ b[:n, :n]`` without allocating (BLAS costs more at these
-    sizes); the inner loop runs along rows, so it vectorises."""
+def _matmul(w, ia, ib, io, n):
+    """``w[io, :n, :n] = w[ia, :n, :n] @ w[ib, :n, :n]`` without allocating (BLAS costs more
+    at these sizes); the inner loop runs along rows, so it vectorises.  One array argument:
+    numba counts references per array argument, which costs more than the product here."""
     for i in range(n):
         for j in range(n):
-            out[i, j] = 0.0
+            w[io, i, j] = 0.0
         for k in range(n):
-            aik = a[i, k]
+            aik = w[ia, i, k]
             if aik != 0.0:
                 for j in range(n):
-                    out[i, j] += aik * b[k, j]
+                    w[io, i, j] += aik * w[ib, k, j]
 
 
 # 1/k! for the degree-12 Taylor polynomial
@@ -62,7 +63,7 @@ _INV_FACTORIAL = np.array([1.0 / float(np.prod(np.arange(1, k + 1))) for k in ra
 
 
 @nb.njit(cache=True)
-def expm_transition(a, n, out, work):
+def expm_transition(a, n, out, w):
     """Matrix exponential of ``a[:n, :n]`` (scaling and squaring of the degree-12 Taylor
     polynomial, evaluated by Paterson–Stockmeyer in 5 products), for generators of a cell's
     fate, written into ``out[:n, :n]``.
@@ -71,8 +72,8 @@ def expm_transition(a, n, out, work):
     or to minus the death rate (a cell can also die).  ``out[i, j]`` is the probability that a
     cell in ``i`` is in ``j`` at the end; ``1 - sum_j out[i, j]`` that it died.  The matrix is
     scaled to norm <= 0.5, where the truncation error is below 0.5^13/13! = 2e-14; negative
-    round-off is clipped and a row sum above 1 (round-off) is scaled back to 1.  ``work`` :
-    float64[5, >= n, >= n] scratch space, so that no call allocates.
+    round-off is clipped and a row sum above 1 (round-off) is scaled back to 1.  ``w`` :
+    float64[6, >= n, >= n] scratch space, so that no call allocates.
     """
     norm = 0.0
     for i in range(n):
@@ -85,41 +86,42 @@ def expm_transition(a, n, out, work):
         norm *= 0.5
         s += 1
     scale = 1.0 / (2.0**s)
-    a1, a2, a3, a4, tmp = work[0], work[1], work[2], work[3], work[4]
+    # slots of w: 0 A, 1 A^2, 2 A^3, 3 A^4, 4 and 5 the polynomial (ping-pong)
     for i in range(n):
         for j in range(n):
-            a1[i, j] = a[i, j] * scale
-    _matmul(a1, a1, a2, n)
-    _matmul(a2, a1, a3, n)
-    _matmul(a2, a2, a4, n)
+            w[0, i, j] = a[i, j] * scale
+    _matmul(w, 0, 0, 1, n)
+    _matmul(w, 1, 0, 2, n)
+    _matmul(w, 1, 1, 3, n)
     c = _INV_FACTORIAL
     # p = B0 + A4 (B1 + A4 B2), Bk = c[4k] I + c[4k+1] A + c[4k+2] A^2 + c[4k+3] A^3
     # (B2 = c[8] I + ... + c[11] A^3 + c[12] A^4)
     for i in range(n):
         for j in range(n):
-            out[i, j] = c[9] * a1[i, j] + c[10] * a2[i, j] + c[11] * a3[i, j] + c[12] * a4[i, j]
-        out[i, i] += c[8]
-    _matmul(a4, out, tmp, n)
+            w[5, i, j] = (
+                c[9] * w[0, i, j] + c[10] * w[1, i, j] + c[11] * w[2, i, j] + c[12] * w[3, i, j]
+            )
+        w[5, i, i] += c[8]
+    _matmul(w, 3, 5, 4, n)
     for i in range(n):
         for j in range(n):
-            tmp[i, j] += c[5] * a1[i, j] + c[6] * a2[i, j] + c[7] * a3[i, j]
-        tmp[i, i] += c[4]
-    _matmul(a4, tmp, out, n)
+            w[4, i, j] += c[5] * w[0, i, j] + c[6] * w[1, i, j] + c[7] * w[2, i, j]
+        w[4, i, i] += c[4]
+    _matmul(w, 3, 4, 5, n)
     for i in range(n):
         for j in range(n):
-            out[i, j] += c[1] * a1[i, j] + c[2] * a2[i, j] + c[3] * a3[i, j]
-        out[i, i] += c[0]
+            w[5, i, j] += c[1] * w[0, i, j] + c[2] * w[1, i, j] + c[3] * w[2, i, j]
+        w[5, i, i] += c[0]
+    cur = 5
     for _ in range(s):
-        _matmul(out, out, tmp, n)
-        for i in range(n):
-            for j in range(n):
-                out[i, j] = tmp[i, j]
+        _matmul(w, cur, cur, 9 - cur, n)  # 5 -> 4 -> 5 ...
+        cur = 9 - cur
     for i in range(n):
         tot = 0.0
         for j in range(n):
-            if out[i, j] < 0.0:
-                out[i, j] = 0.0
-            tot += out[i, j]
+            v = max(w[cur, i, j], 0.0)
+            out[i, j] = v
+            tot += v
         if tot > 1.0:
             for j in range(n):
                 out[i, j] /= tot

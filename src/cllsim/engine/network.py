@@ -23,7 +23,7 @@ are constant.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -48,8 +48,13 @@ def _readonly(a: NDArray) -> NDArray:
     return a
 
 
-def _rate_table(name: str, value: ArrayLike, m: int, width: int, labels: Sequence[str]) -> NDArray:
-    """Return a float64[m, width] table from a scalar, a per-column vector or a full table."""
+def _rate_table(
+    name: str, value: ArrayLike, m: int, width: int, label: Callable[[int], str]
+) -> NDArray:
+    """Return a float64[m, width] table from a scalar, a per-column vector or a full table.
+
+    ``label(c)`` names column ``c`` in the error message.
+    """
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim == 0:
         arr = np.full((m, width), float(arr))
@@ -65,11 +70,11 @@ def _rate_table(name: str, value: ArrayLike, m: int, width: int, labels: Sequenc
             )
     else:
         raise SpecError(f"Network: {name} must be a scalar, a vector or a (knots x n) table")
-    bad = ~np.isfinite(arr) | (arr < 0)
-    if bad.any():
+    if arr.size and not (arr.min() >= 0.0 and arr.max() < np.inf):  # NaN fails both
+        bad = ~np.isfinite(arr) | (arr < 0)
         k, c = (int(v) for v in np.argwhere(bad)[0])
         raise SpecError(
-            f"Network: {name}[{labels[c]}] must be a finite rate >= 0 per day, "
+            f"Network: {name}[{label(c)}] must be a finite rate >= 0 per day, "
             f"got {float(arr[k, c])} at knot {k}"
         )
     return _readonly(arr)
@@ -78,6 +83,17 @@ def _rate_table(name: str, value: ArrayLike, m: int, width: int, labels: Sequenc
 def _edges(
     name: str, edges: Sequence[tuple[int | str, int | str]], index: dict[str, int], n: int
 ) -> NDArray:
+    try:
+        numbers = np.asarray(edges) if len(edges) else np.zeros((0, 2), dtype=np.int64)
+    except (TypeError, ValueError):  # ragged: checked one by one below
+        numbers = np.zeros((0, 0))
+    if (  # pairs of type indices, all valid: checked at once
+        numbers.dtype.kind in "iu"
+        and numbers.shape == (len(edges), 2)
+        and (numbers.size == 0 or (numbers.min() >= 0 and numbers.max() < n))
+        and not np.any(numbers[:, 0] == numbers[:, 1])
+    ):
+        return _readonly(numbers.astype(np.int64))
     out = np.zeros((len(edges), 2), dtype=np.int64)
     for e, pair in enumerate(edges):
         if len(pair) != 2:
@@ -197,9 +213,9 @@ class Network:
                 )
         setattr_(self, "initial", _readonly(initial.astype(np.int64)))
 
-        setattr_(self, "birth", _rate_table("birth", self.birth, m, n, types))
-        setattr_(self, "death", _rate_table("death", self.death, m, n, types))
-        setattr_(self, "inflow", _rate_table("inflow", self.inflow, m, n, types))
+        setattr_(self, "birth", _rate_table("birth", self.birth, m, n, types.__getitem__))
+        setattr_(self, "death", _rate_table("death", self.death, m, n, types.__getitem__))
+        setattr_(self, "inflow", _rate_table("inflow", self.inflow, m, n, types.__getitem__))
         size = np.asarray(self.inflow_size)
         size = np.full(n, int(size)) if size.ndim == 0 else size
         if size.shape != (n,) or np.any(size < 1) or np.any(size != np.round(size)):
@@ -211,14 +227,19 @@ class Network:
 
         for kind in ("move", "spawn"):
             edges = _edges(f"{kind}s", list(getattr(self, f"{kind}s")), index, n)
-            labels = [f"{types[a]}->{types[b]}" for a, b in edges]
             rate = getattr(self, f"{kind}_rate")
             if edges.shape[0] == 0:
                 table = _readonly(np.zeros((m, 0)))
             else:
-                table = _rate_table(f"{kind}_rate", rate, m, edges.shape[0], labels)
+                table = _rate_table(
+                    f"{kind}_rate",
+                    rate,
+                    m,
+                    edges.shape[0],
+                    lambda e, edges=edges: f"{types[edges[e, 0]]}->{types[edges[e, 1]]}",
+                )
             setattr_(self, f"{kind}_edges", edges)
-            setattr_(self, f"{kind}s", tuple((types[a], types[b]) for a, b in edges))
+            setattr_(self, f"{kind}s", tuple((types[a], types[b]) for a, b in edges.tolist()))
             setattr_(self, f"{kind}_rate", table)
 
     @property

@@ -9,7 +9,6 @@ without the GIL, so one process uses every core without pickling or re-importing
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -65,6 +64,23 @@ def _pack(net: Network) -> tuple[NDArray, ...]:
     )
 
 
+def _subdivide(grid: NDArray[np.float64], max_step: float) -> NDArray[np.float64]:
+    """Split every interval of ``grid`` into ``k = ceil(length / max_step)`` equal steps.
+
+    The points are those of ``np.linspace(a, b, k + 1)`` for each interval ``[a, b]``, bit for
+    bit (``a + i * ((b - a) / k)``, and ``b`` itself at the end), computed for all intervals
+    at once.
+    """
+    a, b = grid[:-1], grid[1:]
+    k = np.ceil((b - a) / max_step - 1e-9).astype(np.int64)
+    n_out = np.maximum(k, 1)  # points after a: the inner ones, then b
+    interval = np.repeat(np.arange(a.size), n_out)
+    i = np.arange(interval.size) - np.repeat(np.cumsum(n_out) - n_out, n_out) + 1
+    step = (b - a) / np.maximum(k, 1)
+    inner = i * step[interval] + a[interval]
+    return np.concatenate([grid[:1], np.where(i == n_out[interval], b[interval], inner)])
+
+
 def _plan(
     net: Network,
     times: NDArray[np.float64],
@@ -83,11 +99,7 @@ def _plan(
     points.append(ev_times[(ev_times >= start) & (ev_times <= t_end)])
     grid = np.unique(np.concatenate(points))
     if max_step is not None:
-        pieces = [grid[:1]]
-        for a, b in itertools.pairwise(grid):
-            k = int(np.ceil((b - a) / max_step - 1e-9))
-            pieces.append(np.linspace(a, b, k + 1)[1:] if k > 1 else np.array([b]))
-        grid = np.concatenate(pieces)
+        grid = _subdivide(grid, max_step)
     record_at = np.full(grid.size, -1, dtype=np.int64)
     record_at[np.searchsorted(grid, times)] = np.arange(times.size)
 
