@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from cllsim.clinic import MRD_ASSAYS, VAF_ASSAYS, treatment_indication
 from cllsim.engine import StopCondition, simulate_network
-from cllsim.engine.patient import patient_network
+from cllsim.engine.patient import PATIENT_ALGORITHM, patient_network
 from cllsim.model import Scenario
 from cllsim.navigate.observe import CHANNELS, ProgressionTracker
 from cllsim.navigate.pathway import (
@@ -148,7 +148,9 @@ def simulate_reference(
     doses = plan_doses(courses, pm.horizon_day, pm.scenario.patient.body_weight_kg)
     net = patient_network(pm.scenario, x0, cm=pm.cm, doses=doses)
     stop = StopCondition(total_at_least=round(pm.scenario.patient.max_burden_cells))
-    res = simulate_network(net, times_days=times, rng=child_sequence(root, 1), stop=stop)
+    res = simulate_network(
+        net, times_days=times, rng=child_sequence(root, 1), stop=stop, algorithm=PATIENT_ALGORITHM
+    )
     counts = res.counts[0].copy()
     ok = True
     end = pm.horizon_day

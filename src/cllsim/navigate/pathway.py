@@ -30,7 +30,12 @@ from numpy.typing import NDArray
 from cllsim.clinic import MRD_ASSAYS, VAF_ASSAYS, treatment_indication
 from cllsim.clinic.physiology import DEFAULT_PHYSIOLOGY
 from cllsim.engine import StopCondition, simulate_network
-from cllsim.engine.patient import history_network, patient_network
+from cllsim.engine.patient import (
+    HISTORY_ALGORITHM,
+    PATIENT_ALGORITHM,
+    history_network,
+    patient_network,
+)
 from cllsim.model import CompiledModel, Scenario, compile_model
 from cllsim.navigate.observe import CHANNELS, Observer, ProgressionTracker
 from cllsim.navigate.patient_file import PatientFile
@@ -142,7 +147,13 @@ def day0_counts(pm: PatientModel, rng: np.random.Generator) -> NDArray[np.int64]
         sub[0] = max(burden - int(sub[1:].sum()), 0)
     elif float(net.birth[0, 0]) > float(net.death[0, 0]):
         for _ in range(_HISTORY_TRIES):
-            res = simulate_network(net, times_days=[0.0, 200 * 365.25], rng=rng, stop=stop)
+            res = simulate_network(
+                net,
+                times_days=[0.0, 200 * 365.25],
+                rng=rng,
+                stop=stop,
+                algorithm=HISTORY_ALGORITHM,
+            )
             if res.status[0] == 2:
                 sub = res.stop_counts[0]
                 break
@@ -177,7 +188,9 @@ def simulate_prefix(
         return pm.observer.values(x0)[None, :], x0, True
     doses = plan_doses(pm.history, pm.t0 + 1.0, pm.scenario.patient.body_weight_kg)
     net = patient_network(pm.scenario, x0, cm=pm.cm, doses=doses)
-    res = simulate_network(net, times_days=days, rng=root, stop=_limit(pm))
+    res = simulate_network(
+        net, times_days=days, rng=root, stop=_limit(pm), algorithm=PATIENT_ALGORITHM
+    )
     counts = res.counts[0].copy()
     ok = bool(res.status[0] != 2)
     if not ok:
@@ -281,7 +294,8 @@ def run_path(
         if ahead.size == 0:
             break
         r = simulate_network(net, times_days=grid[ahead], start_day=t,
-                             rng=child_sequence(sim_root, seg), stop=_limit(pm))  # fmt: skip
+                             rng=child_sequence(sim_root, seg), stop=_limit(pm),
+                             algorithm=PATIENT_ALGORITHM)  # fmt: skip
         stop_day = float(r.stop_time_days[0]) if r.status[0] == 2 else math.inf
         done = True
         for row, j in enumerate(ahead):
