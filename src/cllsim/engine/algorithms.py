@@ -5,7 +5,7 @@ Capabilities are class attributes, checked before a run starts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from cllsim.errors import AlgorithmError
@@ -23,7 +23,7 @@ class Algorithm:
 
     def options(self) -> dict[str, object]:
         """The tuning options, for provenance."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
