@@ -39,6 +39,41 @@ def test_bad_network_names_field_and_value(kwargs, message):
         Network(**{**base, **kwargs})
 
 
+@pytest.mark.parametrize(
+    ("edges", "message"),
+    [
+        ([(0, 1), (2, 2)], "moves[1] goes from type 2 to itself"),
+        ([(0, 1), (1, 3)], "moves[1] type index 3 is outside 0..2"),
+        ([(0, 1), (-1, 2)], "moves[1] type index -1 is outside 0..2"),
+        ([(0, 1), (0, 1, 2)], "moves[1] must be a (source, target) pair"),
+        ([(0, 1), (1, "W")], "moves[1] names unknown type 'W'"),
+    ],
+)
+def test_bad_index_edges_are_named(edges, message):
+    """Edges given as index pairs (checked at once) still name the first bad edge."""
+    with pytest.raises(SpecError, match=re.escape(message)):
+        Network(types=("X", "Y", "Z"), initial=(1, 0, 0), moves=edges, move_rate=0.1)
+
+
+def test_index_edges_and_rate_labels():
+    """numpy index pairs give the same network as names; a bad rate names its edge."""
+    pairs = [(np.int64(0), np.int64(2)), (np.int64(2), np.int64(1))]
+    by_index = Network(types=("X", "Y", "Z"), initial=(1, 0, 0), moves=pairs, move_rate=0.1)
+    by_name = Network(
+        types=("X", "Y", "Z"), initial=(1, 0, 0), moves=[("X", "Z"), ("Z", "Y")], move_rate=0.1
+    )
+    assert by_index.move_edges.tolist() == by_name.move_edges.tolist() == [[0, 2], [2, 1]]
+    assert by_index.moves == by_name.moves == (("X", "Z"), ("Z", "Y"))
+    with pytest.raises(SpecError, match=re.escape("move_rate[Z->Y] must be a finite rate >= 0")):
+        Network(
+            types=("X", "Y", "Z"),
+            initial=(1, 0, 0),
+            moves=pairs,
+            move_rate=[[0.1, 0.2], [0.1, float("inf")]],
+            knots_days=[0.0, 1.0],
+        )
+
+
 def test_bad_algorithm_options_and_arguments():
     with pytest.raises(AlgorithmError, match="max_step_days must be > 0"):
         KendallLeap(max_step_days=0)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cllsim.clinic.assays import MrdAssay, VafAssay
-from cllsim.clinic.counts import compartment_totals, genotype_totals, validate_counts
+from cllsim.clinic.counts import COMPARTMENTS, WILD_TYPE, validate_counts
 from cllsim.clinic.measures import _alc, _ln_volume, _mrd_blood, _mrd_marrow, _vaf
 from cllsim.clinic.physiology import DEFAULT_PHYSIOLOGY, Physiology
 from cllsim.clinic.treatment import as_treatment_periods, on_treatment
@@ -65,6 +65,42 @@ def _visit_rows(times: np.ndarray, visits_days: Sequence[float] | None) -> np.nd
             f"(counts has {times.size} times from {times[0]} to {times[-1]})"
         )
     return nearest
+
+
+def _totals(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """Cells per compartment and blood cells per mutation at every time of a valid table.
+
+    The numbers of :func:`~cllsim.clinic.counts.compartment_totals` and
+    :func:`~cllsim.clinic.counts.genotype_totals` (``"blood"``), summed as integers in one
+    pass over the rows instead of two pandas group-bys.
+
+    Returns
+    -------
+    times : float64[n_times]
+        Sorted, days.
+    compartments : float64[n_times, 3]
+        Cells per compartment, in :data:`~cllsim.clinic.counts.COMPARTMENTS` order.
+    mutations : list of str
+        Mutations carried by the genotypes of the blood rows (sorted; not the wild type).
+    mutant : float64[n_times, n_mutations]
+        Blood cells carrying each mutation (a genotype ``"A+B"`` counts for both).
+    """
+    times, at = np.unique(table["time_days"].to_numpy(), return_inverse=True)
+    cells = table["cells"].to_numpy()
+    compartment = pd.Categorical(table["compartment"], categories=COMPARTMENTS).codes
+    per_compartment = np.zeros((times.size, len(COMPARTMENTS)), dtype=np.int64)
+    np.add.at(per_compartment, (at, compartment), cells)
+    blood = compartment == COMPARTMENTS.index("blood")
+    genotypes, genotype = np.unique(table["genotype"].to_numpy()[blood], return_inverse=True)
+    per_genotype = np.zeros((times.size, genotypes.size), dtype=np.int64)
+    np.add.at(per_genotype, (at[blood], genotype), cells[blood])
+    carried = [[m for m in str(g).split("+") if m != WILD_TYPE] for g in genotypes]
+    mutations = sorted({m for ms in carried for m in ms})
+    mutant = np.zeros((times.size, len(mutations)), dtype=np.int64)
+    for j, ms in enumerate(carried):
+        for m in ms:
+            mutant[:, mutations.index(m)] += per_genotype[:, j]
+    return times, per_compartment.astype(np.float64), mutations, mutant.astype(np.float64)
 
 
 def observables(
@@ -127,30 +163,32 @@ def observables(
     periods = as_treatment_periods(treatment_periods)
     table = validate_counts(counts)
 
-    totals = compartment_totals(table)
-    rows = _visit_rows(totals.index.to_numpy(), visits_days)
-    totals = totals.iloc[rows]
-    times = totals.index.to_numpy()
-    blood = totals["blood"].to_numpy()
+    times, compartments, mutations, mutant_cells = _totals(table)
+    rows = _visit_rows(times, visits_days)
+    times = times[rows]
+    blood = compartments[rows, COMPARTMENTS.index("blood")]
     mrd_b = _mrd_blood(blood, physiology)
-    mrd_m = _mrd_marrow(totals["marrow"].to_numpy(), physiology)
+    mrd_m = _mrd_marrow(compartments[rows, COMPARTMENTS.index("marrow")], physiology)
 
-    mutant = genotype_totals(table, "blood").iloc[rows]
+    mutant = pd.DataFrame(
+        mutant_cells[rows], index=pd.Index(times, name="time_days"), columns=mutations
+    )
     order = list(dict.fromkeys([*resistance_genotypes, *mutant.columns]))
     vafs = _vaf(mutant.reindex(columns=order, fill_value=0.0), blood, physiology)
 
-    result = pd.DataFrame(
-        {
-            "time_days": times,
-            "alc_1e9_per_l": _alc(blood, physiology),
-            "ln_volume_ml": _ln_volume(totals["lymph_node"].to_numpy(), physiology),
-            "mrd_blood": mrd_b,
-            "mrd_marrow": mrd_m,
-            "mrd_blood_measured": mrd_assay.measure(mrd_b, rng=rng),
-            "mrd_marrow_measured": mrd_assay.measure(mrd_m, rng=rng),
-        }
-    )
-    for column in vafs.columns:
-        result[column] = mutation_assay.measure(vafs[column].to_numpy(), rng=rng)
-    result["on_treatment"] = on_treatment(times, periods)
+    columns = {
+        "time_days": times,
+        "alc_1e9_per_l": _alc(blood, physiology),
+        "ln_volume_ml": _ln_volume(
+            compartments[rows, COMPARTMENTS.index("lymph_node")], physiology
+        ),
+        "mrd_blood": mrd_b,
+        "mrd_marrow": mrd_m,
+        "mrd_blood_measured": mrd_assay.measure(mrd_b, rng=rng),
+        "mrd_marrow_measured": mrd_assay.measure(mrd_m, rng=rng),
+    }
+    for column in vafs.columns:  # drawn in column order, after the MRD draws
+        columns[column] = mutation_assay.measure(vafs[column].to_numpy(), rng=rng)
+    columns["on_treatment"] = on_treatment(times, periods)
+    result = pd.DataFrame(columns)
     return result

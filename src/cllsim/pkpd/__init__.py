@@ -47,7 +47,9 @@ from cllsim.pkpd.pk import (
     disposition,
     evaluate,
     integrate,
+    integrate_consecutive,
     integrate_pieces,
+    last_input_at_or_before,
     superpose,
 )
 from cllsim.pkpd.regimens import (
@@ -101,7 +103,9 @@ __all__ = [
     "hill_fraction",
     "ibrutinib_continuous",
     "integrate",
+    "integrate_consecutive",
     "integrate_pieces",
+    "last_input_at_or_before",
     "merge_doses",
     "obinutuzumab_cll14",
     "occupancy_table",

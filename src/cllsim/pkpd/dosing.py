@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,10 +30,12 @@ from cllsim.errors import SpecError
 __all__ = [
     "ROUTES",
     "Dose",
+    "DoseColumns",
     "Route",
     "cycle_starts",
     "daily_doses",
     "dose_arrays",
+    "dose_columns",
     "merge_doses",
     "sort_doses",
     "validate_cycle_starts",
@@ -75,6 +79,39 @@ class Dose:
     duration_days: float = 0.0
 
     def __post_init__(self) -> None:
+        t, amount, duration, route = self.time_days, self.amount_mg, self.duration_days, self.route
+        if (  # the common case, checked cheaply: plain finite floats of a valid dose
+            type(t) is float
+            and type(amount) is float
+            and type(duration) is float
+            and type(self.drug) is str
+            and self.drug
+            and -math.inf < t < math.inf
+            and 0.0 < amount < math.inf
+            and (
+                (duration == 0.0 and (route == "oral" or route == "iv_bolus"))
+                or (route == "iv_infusion" and 0.0 < duration < math.inf)
+            )
+        ):
+            return
+        self._validate()
+
+    @classmethod
+    def _unchecked(
+        cls, time_days: float, drug: str, amount_mg: float, route: Route, duration_days: float
+    ) -> Dose:
+        """A dose from fields already known to be valid floats (skips the checks)."""
+        dose = object.__new__(cls)
+        set_field = object.__setattr__
+        set_field(dose, "time_days", time_days)
+        set_field(dose, "drug", drug)
+        set_field(dose, "amount_mg", amount_mg)
+        set_field(dose, "route", route)
+        set_field(dose, "duration_days", duration_days)
+        return dose
+
+    def _validate(self) -> None:
+        """Check every field and convert numbers to float; SpecError naming the bad one."""
         if not isinstance(self.drug, str) or not self.drug:
             raise SpecError(f"Dose: drug must be a non-empty name, got {self.drug!r}")
         for name in ("time_days", "amount_mg", "duration_days"):
@@ -106,6 +143,10 @@ class Dose:
             )
 
 
+#: The order of :class:`Dose` (its fields in declaration order), as a sort key.
+_ORDER_KEY = operator.attrgetter("time_days", "drug", "amount_mg", "route", "duration_days")
+
+
 def sort_doses(doses: Iterable[Dose]) -> tuple[Dose, ...]:
     """Doses sorted by time (then drug, amount, route), as an immutable tuple.
 
@@ -118,7 +159,7 @@ def sort_doses(doses: Iterable[Dose]) -> tuple[Dose, ...]:
     for i, d in enumerate(out):
         if not isinstance(d, Dose):
             raise SpecError(f"doses[{i}] must be a Dose, got {type(d).__name__} {d!r}")
-    return tuple(sorted(out))
+    return tuple(sorted(out, key=_ORDER_KEY))  # the dataclass order, compared in C
 
 
 def merge_doses(*schedules: Iterable[Dose]) -> tuple[Dose, ...]:
@@ -138,7 +179,11 @@ def daily_doses(
     """
     if isinstance(n_days, bool) or not isinstance(n_days, numbers.Integral) or n_days < 0:
         raise SpecError(f"daily_doses: n_days must be a whole number >= 0, got {n_days!r}")
-    return tuple(Dose(float(first_day) + k, drug, amount_mg, route) for k in range(int(n_days)))
+    if n_days == 0:
+        return ()
+    first = Dose(float(first_day), drug, amount_mg, route)  # checks the dose once
+    t0, name, mg, how, zero = first.time_days, first.drug, first.amount_mg, first.route, 0.0
+    return (first, *(Dose._unchecked(t0 + k, name, mg, how, zero) for k in range(1, n_days)))
 
 
 def validate_cycle_starts(
@@ -182,6 +227,58 @@ def cycle_starts(start_day: float, n_cycles: int, cycle_length_days: float) -> t
     return tuple(float(start_day) + k * cycle_length_days for k in range(n_cycles))
 
 
+class DoseColumns(NamedTuple):
+    """A schedule as read-only arrays, one entry per dose in the schedule's order."""
+
+    time_days: NDArray[np.float64]  # [n_doses] days
+    amount_mg: NDArray[np.float64]  # [n_doses] mg
+    duration_days: NDArray[np.float64]  # [n_doses] days (0 unless an infusion)
+    drug: NDArray[np.object_]  # [n_doses] drug names
+    route: NDArray[np.object_]  # [n_doses] routes
+
+
+_COLUMNS_KEPT = 8  # schedules whose columns are kept (the last ones asked)
+_columns_kept: dict[int, tuple[tuple[Dose, ...], DoseColumns]] = {}
+_columns_lock = threading.Lock()
+
+
+def dose_columns(doses: Iterable[Dose]) -> DoseColumns:
+    """The fields of every dose as arrays (:class:`DoseColumns`).
+
+    The columns of the last few tuples asked are kept, by identity: the knot grid, the
+    exposure table and every drug's exposure read the same schedule, which is then gone
+    through once.
+
+    Examples
+    --------
+    >>> dose_columns(daily_doses("ibrutinib", 420.0, 0.0, 3)).time_days.tolist()
+    [0.0, 1.0, 2.0]
+    """
+    doses = tuple(doses)
+    with _columns_lock:
+        kept = _columns_kept.get(id(doses))
+    if kept is not None and kept[0] is doses:
+        return kept[1]
+    n = len(doses)
+    columns = DoseColumns(
+        *(
+            np.fromiter(map(operator.attrgetter(name), doses), dtype=np.float64, count=n)
+            for name in ("time_days", "amount_mg", "duration_days")
+        ),
+        *(
+            np.array([getattr(d, name) for d in doses] if n else [], dtype=object)
+            for name in ("drug", "route")
+        ),
+    )
+    for column in columns:
+        column.setflags(write=False)
+    with _columns_lock:
+        while len(_columns_kept) >= _COLUMNS_KEPT:
+            del _columns_kept[next(iter(_columns_kept))]
+        _columns_kept[id(doses)] = (doses, columns)
+    return columns
+
+
 def dose_arrays(
     doses: Iterable[Dose], drug: str
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
@@ -196,10 +293,11 @@ def dose_arrays(
     oral : bool[n_doses]
         True for oral doses.
     """
-    mine = [d for d in doses if d.drug == drug]
+    columns = dose_columns(doses)
+    mine = columns.drug == drug
     return (
-        np.array([d.time_days for d in mine], dtype=np.float64),
-        np.array([d.amount_mg for d in mine], dtype=np.float64),
-        np.array([d.duration_days for d in mine], dtype=np.float64),
-        np.array([d.route == "oral" for d in mine], dtype=bool),
+        columns.time_days[mine],
+        columns.amount_mg[mine],
+        columns.duration_days[mine],
+        np.asarray(columns.route[mine] == "oral", dtype=bool),
     )

@@ -8,8 +8,10 @@ fraction in [0, 1].  Everything here is closed form and exact at dose times (see
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -47,7 +49,12 @@ def superposition_for(doses: Iterable[Dose], drug: DrugParameters) -> Superposit
     SpecError
         When the drug has oral doses but no absorption rate in its PK parameters.
     """
-    times, amounts, durations, oral = dose_arrays(doses, drug.name)
+    return _superpose(drug, *dose_arrays(doses, drug.name))
+
+
+def _superpose(
+    drug: DrugParameters, times: NDArray, amounts: NDArray, durations: NDArray, oral: NDArray
+) -> Superposition:
     pk = drug.pk
     if np.any(oral) and pk.absorption_rate_per_day is None:
         raise SpecError(
@@ -146,27 +153,49 @@ def exposure_evaluator(
     *,
     driver: str | None = None,
 ) -> Callable[..., NDArray[np.float64]]:
-    """A function ``f(times_days, left_limit=False)`` giving the exposure of ``drug``.
+    """A function ``f(times_days, left_limit=False, batch_starts=())``: the exposure of ``drug``.
 
     The expensive part (folding the doses; the occupancy table up to ``horizon_days``) is done
     once, so that many batches of times can be asked cheaply.  ``driver`` overrides
-    ``drug.effect_driver``.
+    ``drug.effect_driver``.  ``batch_starts`` splits the times into batches valued bit for
+    bit as separate calls would value them (see :func:`cllsim.pkpd.pk.evaluate`).
 
     Raises
     ------
     SpecError
         When the driver is ``"btk_occupancy"`` and ``drug.btk_occupancy`` is None.
     """
-    return _cached_evaluator(tuple(doses), drug, float(horizon_days), driver)
+    arrays = dose_arrays(doses, drug.name)
+    key = (drug, float(horizon_days), driver, *(a.tobytes() for a in arrays))
+    with _evaluators_lock:
+        f = _evaluators.get(key)
+        if f is not None:
+            _evaluators.move_to_end(key)
+            return f
+    f = _evaluator(drug, float(horizon_days), driver, arrays)
+    with _evaluators_lock:
+        _evaluators[key] = f
+        while len(_evaluators) > _EVALUATORS_KEPT:
+            _evaluators.popitem(last=False)
+    return f
 
 
-@functools.lru_cache(maxsize=16)
-def _cached_evaluator(
-    doses: tuple[Dose, ...], drug: DrugParameters, horizon_days: float, driver: str | None
+#: Evaluators kept (least recently used dropped): the knot grid and the rate table of a
+#: patient ask for the same drug's schedule, and the BTK occupancy table is the costly part.
+#: The key holds the drug's parameters and the bytes of its dose arrays, nothing else.
+_EVALUATORS_KEPT = 16
+_evaluators: OrderedDict[tuple[Any, ...], Callable[..., NDArray[np.float64]]] = OrderedDict()
+_evaluators_lock = threading.Lock()
+
+
+def _evaluator(
+    drug: DrugParameters,
+    horizon_days: float,
+    driver: str | None,
+    arrays: tuple[NDArray, NDArray, NDArray, NDArray],
 ) -> Callable[..., NDArray[np.float64]]:
-    """The evaluator for one schedule (kept: the knot grid and the rate table of a patient
-    ask for the same schedule, and the BTK occupancy table is the costly part)."""
-    sp = superposition_for(doses, drug)
+    """The evaluator for one drug's dose arrays (see :func:`exposure_evaluator`)."""
+    sp = _superpose(drug, *arrays)
     driver = drug.effect_driver if driver is None else driver
     if driver == "btk_occupancy":
         occ = drug.btk_occupancy
@@ -179,13 +208,17 @@ def _cached_evaluator(
             resynthesis_rate_per_day=occ.resynthesis_rate_per_day,
         )
 
-        def occupancy(times_days: ArrayLike, left_limit: bool = False) -> NDArray[np.float64]:
-            return 1.0 - free_fraction_at(table, sp, times_days)  # continuous: no jumps
+        def occupancy(
+            times_days: ArrayLike, left_limit: bool = False, batch_starts: Sequence[int] = ()
+        ) -> NDArray[np.float64]:  # continuous: no jumps
+            return 1.0 - free_fraction_at(table, sp, times_days, batch_starts=batch_starts)
 
         return occupancy
 
-    def plasma(times_days: ArrayLike, left_limit: bool = False) -> NDArray[np.float64]:
-        return evaluate(sp, times_days, left_limit=left_limit)
+    def plasma(
+        times_days: ArrayLike, left_limit: bool = False, batch_starts: Sequence[int] = ()
+    ) -> NDArray[np.float64]:
+        return evaluate(sp, times_days, left_limit=left_limit, batch_starts=batch_starts)
 
     return plasma
 

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cllsim.errors import SpecError
-from cllsim.pkpd.dosing import Dose
+from cllsim.pkpd.dosing import Dose, DoseColumns, dose_columns
 from cllsim.pkpd.exposure import exposure_evaluator, exposure_matrix
 from cllsim.pkpd.parameters import DrugParameters
 
@@ -52,17 +52,20 @@ def _positive(name: str, value: float) -> float:
     return float(value)
 
 
-def _check_drugs(doses: Sequence[Dose], drugs: Sequence[DrugParameters]) -> None:
+def _check_drugs(doses: DoseColumns, drugs: Sequence[DrugParameters]) -> None:
     names = [d.name for d in drugs]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise SpecError(f"exposure_grid: drug {dup!r} appears more than once in drugs")
-    for i, dose in enumerate(doses):
-        if dose.drug not in names:
-            raise SpecError(
-                f"exposure_grid: doses[{i}] is of {dose.drug!r}, which has no parameters; "
-                f"expected one of {', '.join(map(repr, names))}"
-            )
+    known = np.zeros(doses.drug.size, dtype=bool)
+    for name in names:
+        known |= doses.drug == name
+    if not known.all():
+        i = int(np.argmin(known))
+        raise SpecError(
+            f"exposure_grid: doses[{i}] is of {doses.drug[i]!r}, which has no parameters; "
+            f"expected one of {', '.join(map(repr, names))}"
+        )
 
 
 def exposure_grid(
@@ -125,56 +128,55 @@ def exposure_grid(
     max_log_step = _positive("max_log_step", max_log_step)
     if not 0 <= floor_fraction < 1:
         raise SpecError(f"exposure_grid: floor_fraction must be in [0, 1), got {floor_fraction!r}")
-    _check_drugs(doses, drugs)
+    columns = dose_columns(doses)
+    _check_drugs(columns, drugs)
 
-    inputs = [d.time_days for d in doses] + [d.time_days + d.duration_days for d in doses]
-    base = np.concatenate([np.arange(t0, t1, step), [t1], inputs])
+    times = columns.time_days
+    base = np.concatenate([np.arange(t0, t1, step), [t1], times, times + columns.duration_days])
     knots = np.unique(base[(base >= t0) & (base <= t1)])
     if not drugs:
         return _readonly(knots)
-    by_name = {d.name: d for d in drugs}
-    jumps = np.unique(
-        [
-            d.time_days
-            for d in doses
-            if d.route == "iv_bolus"
-            and by_name[d.drug].effect_driver == "concentration"
-            and t0 <= d.time_days <= t1
-        ]
-    )
+    jumping = np.zeros(times.size, dtype=bool)  # IV boluses of concentration-driven drugs
+    for drug in drugs:
+        if drug.effect_driver == "concentration":
+            jumping |= columns.drug == drug.name
+    jumping &= (columns.route == "iv_bolus") & (t0 <= times) & (times <= t1)
+    jumps = np.unique(times[jumping])
     f = [exposure_evaluator(doses, drug, t1) for drug in drugs]
 
-    def values(t: NDArray, left: bool = False) -> NDArray:
-        return np.column_stack([g(t, left_limit=left) for g in f])
+    def values(t: NDArray, left: bool = False, batch_starts: Sequence[int] = ()) -> NDArray:
+        return np.vstack([g(t, left_limit=left, batch_starts=batch_starts) for g in f])
 
     v_right = values(knots)
     v_left = v_right.copy()
     at_jump = np.isin(knots, jumps)
     if np.any(at_jump):
-        v_left[at_jump] = values(knots[at_jump], left=True)
-    peak = np.abs(v_right).max(axis=0)
+        v_left[:, at_jump] = values(knots[at_jump], left=True)
+    peak = np.abs(v_right).max(axis=1)
     lo, hi = knots[:-1], knots[1:]
-    y_lo, y_hi = v_right[:-1], v_left[1:]
+    y_lo, y_hi = v_right[:, :-1], v_left[:, 1:]
     added = []
     while lo.size:
         mid = (lo + hi) / 2.0
-        y_mid = values(mid)
-        y_q1, y_q3 = values((lo + mid) / 2.0), values((mid + hi) / 2.0)
-        peak = np.maximum(peak, np.abs(np.concatenate([y_mid, y_q1, y_q3])).max(axis=0))
-        floor = floor_fraction * peak
+        n = lo.size  # one call for the three points, each asked as its own batch
+        y_all = values(np.concatenate([mid, (lo + mid) / 2.0, (mid + hi) / 2.0]), False, (n, 2 * n))
+        y_mid, y_q1, y_q3 = y_all[:, :n], y_all[:, n : 2 * n], y_all[:, 2 * n :]
+        for y in (y_mid, y_q1, y_q3):
+            peak = np.maximum(peak, np.abs(y).max(axis=1))
+        floor = (floor_fraction * peak)[:, None]
         bad = np.zeros(lo.size, dtype=bool)
         for w, y in ((0.25, y_q1), (0.5, y_mid), (0.75, y_q3)):
             chord = (1.0 - w) * y_lo + w * y_hi
-            bad |= np.any(np.abs(y - chord) > rtol * np.maximum(np.abs(y), floor), axis=1)
+            bad |= np.any(np.abs(y - chord) > rtol * np.maximum(np.abs(y), floor), axis=0)
         above = (np.abs(y_lo) > floor) & (np.abs(y_hi) > floor)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_step = np.abs(np.log(np.abs(y_hi)) - np.log(np.abs(y_lo)))
-        bad |= np.any(above & (log_step > max_log_step), axis=1)
+        bad |= np.any(above & (log_step > max_log_step), axis=0)
         bad &= (hi - lo) > 2.0 * min_step
         added.append(mid[bad])
         lo, hi = np.concatenate([lo[bad], mid[bad]]), np.concatenate([mid[bad], hi[bad]])
-        y_lo = np.concatenate([y_lo[bad], y_mid[bad]])
-        y_hi = np.concatenate([y_mid[bad], y_hi[bad]])
+        y_lo = np.concatenate([y_lo[:, bad], y_mid[:, bad]], axis=1)
+        y_hi = np.concatenate([y_mid[:, bad], y_hi[:, bad]], axis=1)
     knots = np.unique(np.concatenate([knots, *added]))
     return _readonly(np.sort(np.concatenate([knots, jumps[np.isin(jumps, knots)]])))
 

@@ -27,19 +27,28 @@ the drug adds less than ``_NO_DRUG_DU`` to U over a stretch between doses, the c
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from cllsim.pkpd.pk import Superposition, integrate, integrate_pieces
+from cllsim.pkpd.pk import (
+    Superposition,
+    integrate,
+    integrate_consecutive,
+    last_input_at_or_before,
+)
 
 __all__ = ["OccupancyTable", "free_fraction_at", "free_target_fraction", "occupancy_table"]
 
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
+_GL_NODES_PLUS_ONE = 1.0 + _GL_NODES
 _MAX_DU_PER_PIECE = 0.5  # growth of U per quadrature piece: integrand varies <= e**0.5
 _NO_DRUG_DU = 1e-13  # drug part of dU below which the drug term is dropped (error < 1e-13)
+_BLOCK_PIECES = 2048  # pieces per block in _step (speed only: results do not depend on it)
 
 
 class OccupancyTable(NamedTuple):
@@ -73,18 +82,62 @@ def _scan(a: NDArray, b: NDArray, f0: float) -> NDArray:  # pragma: no cover - c
 
 
 def _step(
-    sp: Superposition, a: NDArray, h: NDArray, present: NDArray, kappa: float, ksyn: float
+    sp: Superposition,
+    a: NDArray,
+    h: NDArray,
+    present: NDArray,
+    kappa: float,
+    ksyn: float,
+    batch_starts: Sequence[int] = (),
 ) -> tuple[NDArray, NDArray]:
-    """Coefficients (A, B) of f(a + h) = A f(a) + B for pieces [a, a + h] inside table pieces."""
-    nodes = a[:, None] + h[:, None] * (1.0 + _GL_NODES) / 2.0
-    ends = a + h
-    rows = np.column_stack([a, nodes, ends])  # [n, 10]: 9 sub-pieces per piece
-    parts = kappa * integrate_pieces(sp, rows[:, :-1], rows[:, 1:])
-    tail = np.cumsum(parts[:, ::-1], axis=1)[:, ::-1]  # drug part of U(end) - U(node)
-    big_a = np.exp(-(ksyn * h + tail[:, 0]))
-    integrand = np.exp(-(ksyn * (ends[:, None] - nodes) + tail[:, 1:]))
-    b_quad = ksyn * h / 2.0 * (integrand @ _GL_WEIGHTS)
+    """Coefficients (A, B) of f(a + h) = A f(a) + B for pieces [a, a + h] inside table pieces.
+
+    Pieces go through in blocks of :data:`_BLOCK_PIECES` so that the temporaries stay in the
+    cache.  Every number is computed elementwise except the quadrature sums, a matrix product
+    whose rounding depends on how many rows go together: it is taken over all pieces, or per
+    batch (``batch_starts``: positions where batches start), as separate calls would.
+    """
+    n = a.size
+    block = n if sp.infusion_start.size else _BLOCK_PIECES  # infusion sums: one batch
+    big_a = np.empty(n)
+    integrand = np.empty((n, _GL_NODES.size))
+    source = last_input_at_or_before(sp.starts, a)
+    for lo in range(0, n, max(block, 1)):
+        hi = min(n, lo + block)
+        big_a[lo:hi], integrand[lo:hi] = _step_block(
+            sp, a[lo:hi], h[lo:hi], source[lo:hi], kappa, ksyn
+        )
+    if len(batch_starts) == 0:
+        sums = integrand @ _GL_WEIGHTS
+    else:
+        sums = np.empty(n)
+        bounds = [0, *batch_starts, n]
+        for lo, hi in itertools.pairwise(bounds):
+            if hi > lo:
+                sums[lo:hi] = integrand[lo:hi] @ _GL_WEIGHTS
+    b_quad = ksyn * h / 2.0 * sums
     return big_a, np.where(present, b_quad, -np.expm1(-ksyn * h))
+
+
+def _step_block(
+    sp: Superposition, a: NDArray, h: NDArray, source: NDArray, kappa: float, ksyn: float
+) -> tuple[NDArray, NDArray]:
+    """A (float64[n]) and the quadrature integrand at the Gauss nodes (float64[n, 8]).
+
+    Arrays are laid out node-major (``[node, piece]``) so that every operation runs along
+    contiguous memory; the arithmetic is that of the piece-major formulas, term by term.
+    """
+    nodes = a + h * _GL_NODES_PLUS_ONE[:, None] / 2.0  # [8, n]
+    ends = a + h
+    edges = np.vstack([a, nodes, ends])  # [10, n]: 9 sub-pieces per piece
+    parts = kappa * integrate_consecutive(sp, edges, source)
+    tail = np.empty_like(parts)  # drug part of U(end) - U(node): sums from the end
+    tail[-1] = parts[-1]
+    for k in range(parts.shape[0] - 2, -1, -1):
+        tail[k] = tail[k + 1] + parts[k]
+    big_a = np.exp(-(ksyn * h + tail[0]))
+    integrand = np.exp(-(ksyn * (ends - nodes) + tail[1:]))
+    return big_a, integrand.T
 
 
 def occupancy_table(
@@ -133,12 +186,18 @@ def occupancy_table(
 
 
 def free_fraction_at(
-    table: OccupancyTable, sp: Superposition, times_days: ArrayLike
+    table: OccupancyTable,
+    sp: Superposition,
+    times_days: ArrayLike,
+    *,
+    batch_starts: Sequence[int] = (),
 ) -> NDArray[np.float64]:
     """Free target fraction at ``times_days`` (any shape, days) from a table of the same ``sp``.
 
     Times before the first dose give 1; times after the table's horizon raise ValueError
-    (build the table with a later horizon).
+    (build the table with a later horizon).  ``batch_starts`` (positions in the flattened
+    times) splits the times into batches that give, bit for bit, the values of one call per
+    batch (see :func:`cllsim.pkpd.pk.evaluate`).
     """
     t = np.asarray(times_days, dtype=np.float64)
     flat = t.reshape(-1)
@@ -149,13 +208,23 @@ def free_fraction_at(
         raise ValueError(
             f"time {float(flat.max())!r} is after the table horizon {float(table.edges[-1])!r}"
         )
+    if len(batch_starts) and sp.infusion_start.size:  # infusion sums: one call per batch
+        parts = np.split(flat, batch_starts)
+        return np.concatenate([free_fraction_at(table, sp, p) for p in parts]).reshape(t.shape)
     inside = flat > table.edges[0]
     piece = np.searchsorted(table.edges, flat[inside], side="right") - 1
     piece = np.minimum(piece, table.present.size - 1)
     a = table.edges[piece]
     h = flat[inside] - a
+    inside_before = np.concatenate([[0], np.cumsum(inside)])
     big_a, big_b = _step(
-        sp, a, h, table.present[piece], table.inactivation_rate, table.resynthesis_rate_per_day
+        sp,
+        a,
+        h,
+        table.present[piece],
+        table.inactivation_rate,
+        table.resynthesis_rate_per_day,
+        [int(inside_before[b]) for b in batch_starts],
     )
     out[inside] = big_a * table.free[piece] + big_b
     return np.clip(out, 0.0, 1.0).reshape(t.shape)

@@ -28,6 +28,8 @@ Gibaldi M, Perrier D. Pharmacokinetics, 2nd ed. Marcel Dekker, 1982 (chapters 1-
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -38,7 +40,9 @@ __all__ = [
     "disposition",
     "evaluate",
     "integrate",
+    "integrate_consecutive",
     "integrate_pieces",
+    "last_input_at_or_before",
     "superpose",
 ]
 
@@ -195,32 +199,112 @@ def superpose(
     )
 
 
-def _decayed_states(sp: Superposition, t: NDArray, side: str) -> NDArray:
-    """Per-mode sums at times ``t`` of every term started by then: float64[len(t), n_modes]."""
+def _decayed_modes(sp: Superposition, t: NDArray, side: str) -> NDArray:
+    """Per-mode sums at times ``t`` of every term started by then: float64[n_modes, len(t)]."""
     idx = np.searchsorted(sp.starts, t, side=side) - 1
-    out = np.zeros((t.size, sp.mode_rates.size))
+    if idx.size and idx.min() >= 0:  # every time after the first dose: no mask needed
+        out = np.exp(-(t - sp.starts.take(idx)) * sp.mode_rates[:, None])
+        return np.multiply(_states_by_mode(sp).take(idx, axis=1), out, out=out)
+    out = np.zeros((sp.mode_rates.size, t.size))
     ok = idx >= 0
     if np.any(ok):
         dt = t[ok] - sp.starts[idx[ok]]
-        out[ok] = sp.states[idx[ok]] * np.exp(-dt[:, None] * sp.mode_rates)
+        out[:, ok] = sp.states[idx[ok]].T * np.exp(-dt * sp.mode_rates[:, None])
     return out
 
 
-def evaluate(sp: Superposition, times_days: ArrayLike, *, left_limit: bool = False) -> NDArray:
+def _states_by_mode(sp: Superposition) -> NDArray:
+    """``sp.states`` transposed and contiguous: float64[n_modes, n_sources]."""
+    return _layouts(sp)[0]
+
+
+def _next_starts(sp: Superposition) -> NDArray:
+    """The start after each start (``inf`` after the last): float64[n_sources]."""
+    return _layouts(sp)[1]
+
+
+_LAYOUTS_KEPT = 8  # superpositions whose derived arrays are kept (an evaluator asks many times)
+_layouts_kept: dict[int, tuple[NDArray, NDArray, NDArray]] = {}
+_layouts_lock = threading.Lock()
+
+
+def _layouts(sp: Superposition) -> tuple[NDArray, NDArray]:
+    """Arrays derived from ``sp`` once, kept by the identity of ``sp.states``."""
+    with _layouts_lock:
+        kept = _layouts_kept.get(id(sp.states))
+    if kept is not None and kept[0] is sp.states:
+        return kept[1], kept[2]
+    by_mode = np.ascontiguousarray(sp.states.T)
+    after = np.append(sp.starts[1:], np.inf)
+    with _layouts_lock:
+        while len(_layouts_kept) >= _LAYOUTS_KEPT:
+            del _layouts_kept[next(iter(_layouts_kept))]
+        _layouts_kept[id(sp.states)] = (sp.states, by_mode, after)
+    return by_mode, after
+
+
+def _infusion_groups(sp: Superposition, t: NDArray, left_limit: bool) -> list[tuple[int, NDArray]]:
+    """``(k, positions of t while infusion k runs)`` for every infusion running at some t.
+
+    Running means ``start <= t < end`` (``start < t <= end`` for left limits).  Positions are
+    increasing, as a boolean mask would give them, and infusions come in their own order.
+    """
+    n_inf = sp.infusion_start.size
+    if n_inf == 0 or t.size == 0:
+        return []
+    order = np.argsort(sp.infusion_start, kind="stable")
+    begin, end = sp.infusion_start[order], sp.infusion_end[order]
+    if n_inf > 1 and bool(np.any(begin[1:] < end[:-1])):  # overlapping: test each infusion
+        groups = []
+        for k, (t0, t1) in enumerate(zip(sp.infusion_start, sp.infusion_end, strict=True)):
+            running = (t > t0) & (t <= t1) if left_limit else (t >= t0) & (t < t1)
+            if np.any(running):
+                groups.append((k, np.flatnonzero(running)))
+        return groups
+    # disjoint infusions: only the last one begun by t can be running at t
+    pos = np.searchsorted(begin, t, side="left" if left_limit else "right") - 1
+    last = np.maximum(pos, 0)
+    running = (pos >= 0) & ((t <= end[last]) if left_limit else (t < end[last]))
+    hit = np.flatnonzero(running)
+    if hit.size == 0:
+        return []
+    which = pos[hit]
+    return sorted((int(order[k]), hit[which == k]) for k in np.unique(which))
+
+
+def evaluate(
+    sp: Superposition,
+    times_days: ArrayLike,
+    *,
+    left_limit: bool = False,
+    batch_starts: Sequence[int] = (),
+) -> NDArray:
     """Concentration (ng/mL) at ``times_days``: float64 with the shape of ``times_days``.
 
     Right-continuous: at a dose time the dose is included.  With ``left_limit=True`` the value
     just before each time is returned (differs only at IV bolus times).
+
+    ``batch_starts`` (positions in the flattened times) splits the times into batches that
+    give, bit for bit, the values of one call per batch: the only sums over times (the
+    infusion terms' matrix products, whose rounding depends on how many rows go together)
+    are taken per batch.
     """
     t = np.asarray(times_days, dtype=np.float64)
     flat = t.reshape(-1)
-    out = _decayed_states(sp, flat, "left" if left_limit else "right").sum(axis=1)
-    for t0, t1, rate in zip(sp.infusion_start, sp.infusion_end, sp.infusion_rate, strict=True):
-        running = (flat > t0) & (flat <= t1) if left_limit else (flat >= t0) & (flat < t1)
-        if np.any(running):
-            s = flat[running, None] - t0
-            out[running] += rate * (_phi(sp.rates, s) @ sp.coef)
+    out = _sum_modes(_decayed_modes(sp, flat, "left" if left_limit else "right"))
+    for k, running in _infusion_groups(sp, flat, left_limit):
+        for at in _by_batch(running, batch_starts):
+            s = flat[at, None] - sp.infusion_start[k]
+            out[at] += sp.infusion_rate[k] * (_phi(sp.rates, s) @ sp.coef)
     return np.maximum(out, 0.0).reshape(t.shape)  # clip rounding below 0 near oral doses
+
+
+def _by_batch(positions: NDArray, batch_starts: Sequence[int]) -> list[NDArray]:
+    """Increasing ``positions`` cut where batches start (empty parts dropped)."""
+    if len(batch_starts) == 0:
+        return [positions]
+    parts = np.split(positions, np.searchsorted(positions, batch_starts))
+    return [part for part in parts if part.size]
 
 
 def integrate_pieces(sp: Superposition, lo: ArrayLike, hi: ArrayLike) -> NDArray:
@@ -238,14 +322,81 @@ def integrate_pieces(sp: Superposition, lo: ArrayLike, hi: ArrayLike) -> NDArray
     shape = a.shape
     a = a.reshape(-1)
     h = np.asarray(hi, dtype=np.float64).reshape(-1) - a
-    out = (_decayed_states(sp, a, "right") * _phi(sp.mode_rates, h[:, None])).sum(axis=1)
-    for t0, t1, rate in zip(sp.infusion_start, sp.infusion_end, sp.infusion_rate, strict=True):
-        running = (a >= t0) & (a < t1)
-        if np.any(running):
-            x, hr = a[running, None] - t0, h[running, None]
-            per_mode = hr * _phi(sp.rates, x) + np.exp(-sp.rates * x) * _psi(sp.rates, hr)
-            out[running] += rate * (per_mode @ sp.coef)
+    out = _sum_modes(_decayed_modes(sp, a, "right") * _phi(sp.mode_rates[:, None], h))
+    for k, at in _infusion_groups(sp, a, False):
+        x, hr = a[at, None] - sp.infusion_start[k], h[at, None]
+        per_mode = hr * _phi(sp.rates, x) + np.exp(-sp.rates * x) * _psi(sp.rates, hr)
+        out[at] += sp.infusion_rate[k] * (per_mode @ sp.coef)
     return out.reshape(shape)
+
+
+def integrate_consecutive(
+    sp: Superposition, edges: NDArray, source: NDArray | None = None
+) -> NDArray:
+    """Integrals of C over ``[edges[k, i], edges[k + 1, i]]``: float64[n_edges - 1, n_runs].
+
+    Column ``i`` of ``edges`` is a run of consecutive pieces (non-decreasing times, days).
+    The numbers are those of ``integrate_pieces(sp, edges[:-1], edges[1:])`` (same
+    precondition), bit for bit, but cheaper when every run lies between two consecutive
+    dose inputs, as the quadrature runs of :mod:`cllsim.pkpd.occupancy` do: the dose a run
+    follows is looked up once per run, and every array is contiguous along the runs.  Other
+    runs, and drugs with infusions, go through :func:`integrate_pieces`.
+
+    Parameters
+    ----------
+    edges : float64[n_edges, n_runs]
+        Times, days.
+    source : int64[n_runs], optional
+        ``last_input_at_or_before(sp.starts, edges[0])`` if already known.  A wrong guess
+        only costs time: it is checked, and the runs then go through
+        :func:`integrate_pieces`.
+
+    Returns
+    -------
+    float64[n_edges - 1, n_runs]
+        ng/mL * day.
+    """
+    lo, hi = edges[:-1], edges[1:]
+    n_starts = sp.starts.size
+    if sp.infusion_start.size == 0 and n_starts and edges.shape[1]:
+        idx = last_input_at_or_before(sp.starts, edges[0]) if source is None else source
+        if idx.min() >= 0:
+            dt = lo - sp.starts[idx]
+            upper = _next_starts(sp).take(idx)  # next dose input after each run
+            if dt.min() >= 0 and bool(np.all(lo < upper)):
+                rates = sp.mode_rates[:, None, None]
+                decayed = np.exp(-dt[None] * rates)
+                decayed *= _states_by_mode(sp).take(idx, axis=1)[:, None, :]
+                return _sum_modes(decayed * _phi(rates, (hi - lo)[None]))
+    # rows in the order integrate_pieces would see them (its infusion sums depend on it)
+    return integrate_pieces(sp, lo.T, hi.T).T
+
+
+def last_input_at_or_before(starts: NDArray, times: NDArray) -> NDArray:
+    """``np.searchsorted(starts, times, side="right") - 1``: int64 with the shape of ``times``.
+
+    For many sorted ``times`` (the quadrature pieces of a long treatment) the few ``starts``
+    are placed among the times instead, which gives the same integers faster.
+
+    Parameters
+    ----------
+    starts : float64[n_starts]
+        Sorted times, days.
+    times : float64[n]
+        Days.
+    """
+    if times.ndim == 1 and times.size > 8 * starts.size and bool(np.all(times[1:] >= times[:-1])):
+        first_at_or_after = np.searchsorted(times, starts, side="left")
+        return np.cumsum(np.bincount(first_at_or_after, minlength=times.size + 1)[:-1]) - 1
+    return np.searchsorted(starts, times, side="right") - 1
+
+
+def _sum_modes(x: NDArray) -> NDArray:
+    """``x.sum(axis=0)`` for a short leading mode axis, added in the same order (0, 1, ...)."""
+    out = x[0].copy()
+    for k in range(1, x.shape[0]):
+        out += x[k]
+    return out
 
 
 def integrate(sp: Superposition, edges_days: ArrayLike) -> NDArray:

@@ -49,6 +49,7 @@ __all__ = [
     "CAUSES",
     "GENOTYPE_CAUSE",
     "OUTCOME_COLUMNS",
+    "clone_sizes",
     "patient_endpoints",
     "simulate_trial_patient",
 ]
@@ -267,9 +268,36 @@ def simulate_trial_patient(
     row["end_of_treatment_day"] = _NAN if eot is None else eot
     row["history_years"] = result.history_days / 365.25
     row["day0_resistant_cells"] = int(sum(v for g, v in result.day0_subclones.items() if g != "WT"))
-    clones = None
-    if keep_clones:
-        c = result.counts.groupby(["time_days", "genotype"], sort=True)["cells"].sum()
-        clones = c.reset_index()
-        clones.insert(0, "patient_id", int(index))
+    clones = clone_sizes(result.counts, int(index)) if keep_clones else None
     return row, clones
+
+
+def clone_sizes(counts: pd.DataFrame, patient_id: int) -> pd.DataFrame:
+    """Cells of each genotype at each time (all compartments and phenotypes summed).
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Tidy counts (``time_days, compartment, genotype, phenotype, cells``).
+    patient_id : int
+
+    Returns
+    -------
+    DataFrame
+        ``patient_id, time_days, genotype, cells``, sorted by time then genotype: the table of
+        ``counts.groupby(["time_days", "genotype"])["cells"].sum()``, summed in one numpy pass.
+    """
+    times, at = np.unique(counts["time_days"].to_numpy(), return_inverse=True)
+    genotypes, which = np.unique(counts["genotype"].to_numpy(), return_inverse=True)
+    key = at * genotypes.size + which
+    cells = np.zeros(times.size * genotypes.size, dtype=np.int64)
+    np.add.at(cells, key, counts["cells"].to_numpy())
+    kept = np.unique(key)  # (time, genotype) pairs that have rows
+    return pd.DataFrame(
+        {
+            "patient_id": np.full(kept.size, patient_id, dtype=np.int64),
+            "time_days": times[kept // genotypes.size],
+            "genotype": genotypes[kept % genotypes.size],
+            "cells": cells[kept],
+        }
+    )

@@ -1,0 +1,46 @@
+"""``observables`` sums the counts in one numpy pass: the same numbers as the pandas
+group-bys of :mod:`cllsim.clinic.counts`, exactly (integer sums, then float64)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cllsim.clinic.counts import compartment_totals, genotype_totals, validate_counts
+from cllsim.clinic.observables import _totals
+
+from .clinic_helpers import counts_table
+
+
+def _random_counts(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    genotypes = ["WT", "BTK_C481S", "PLCG2", "BTK_C481S+PLCG2", "TP53", "A+A"]
+    rows = []
+    for t in np.sort(rng.choice(np.arange(0.0, 500.0, 0.5), 12, replace=False)):
+        for c in ("marrow", "blood", "lymph_node"):
+            for g in rng.permutation(genotypes)[: int(rng.integers(1, 6))]:
+                for p in ("sensitive", "persister"):
+                    if rng.random() < 0.8:
+                        rows.append((t, c, g, p, int(rng.integers(0, 10**12))))
+    rows = [rows[i] for i in rng.permutation(len(rows))]  # any row order
+    return counts_table(rows)
+
+
+def test_totals_equal_the_group_bys() -> None:
+    for seed in range(5):
+        table = validate_counts(_random_counts(seed))
+        times, compartments, mutations, mutant = _totals(table)
+        by_compartment = compartment_totals(table)
+        by_mutation = genotype_totals(table, "blood")
+        assert times.tobytes() == by_compartment.index.to_numpy().tobytes()
+        assert compartments.tobytes() == by_compartment.to_numpy().tobytes()
+        assert mutations == list(by_mutation.columns)
+        assert mutant.tobytes() == by_mutation.to_numpy().tobytes()
+
+
+def test_totals_without_mutations_or_blood() -> None:
+    table = validate_counts(counts_table([(0.0, "marrow", "WT", "sensitive", 5)]))
+    times, compartments, mutations, mutant = _totals(table)
+    assert times.tolist() == [0.0]
+    assert compartments.tolist() == [[0.0, 0.0, 5.0]]
+    assert mutations == [] and mutant.shape == (1, 0)
