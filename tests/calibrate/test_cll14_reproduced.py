@@ -8,10 +8,12 @@ targets recorded in `calibration/cll14/calibration.json` (a deterministic simula
 Slow tier (`make verify`): issue 5's acceptance test.  At 2,000 patients, `cllsim trial
 cll14` must give PFS at 24 months within 4 points of the published value in each arm and
 uMRD (blood and marrow, 3 months after the end of treatment) within 6 points.  The model
-does not meet it yet (see docs/calibration.md: the best fit has chi2 well above its degrees
-of freedom, mainly Clb-Obi PFS at 24 months too high), so it is marked as an expected
-failure, strictly: once the model reproduces the targets it reports XPASS as a failure and
-the marker must go.
+does not meet it yet (see docs/calibration.md: the best fit, run 5, has chi2 54 on 0 degrees
+of freedom; Clb-Obi PFS at 24 months is within 4 points since marrow homing follows marrow
+egress, but marrow comes out less MRD-positive than blood, Clb-Obi blood uMRD is too low and
+Ven-Obi PFS at 24 months about 8 points low), so it is marked as an expected failure,
+strictly: once the model reproduces the targets it reports XPASS as a failure and the marker
+must go.
 """
 
 from __future__ import annotations

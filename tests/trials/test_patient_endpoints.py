@@ -90,3 +90,28 @@ def test_no_event_is_censored_at_the_last_visit_within_follow_up():
 def test_progression_after_follow_up_is_censored():
     out = endpoints(counts(WT_DEEP, G101V), follow_up=650.0)
     assert not out["pfs_event"] and out["pfs_days"] == pytest.approx(609.9375)
+
+
+def test_death_after_the_last_assessment_is_censored_there():
+    """The data cut-off is the trial's last scheduled assessment: a death after it (but within
+    follow-up) is censored at it, like every event-free patient; counted as an event it came
+    after every censoring time and took the Kaplan-Meier curve to 0 at the end of follow-up
+    (CLL14 Ven-Obi PFS at 72 months 0.0 at 2,000 patients)."""
+    stable = [1e12, 1e10, 1e8, 1e6, 1e5, 1e3, 1e3, 1e3, 1e3, 1e3, 1e3]
+    table = counts(stable, [0] * len(VISITS))
+    last = float(VISITS[-1])
+    kw = {
+        "treatment_periods": PERIODS,
+        "follow_up_days": 800.0,
+        "mrd_day": 427.3125,
+        "mrd_assay": "aso-pcr",
+        "vaf_assay": "ngs",
+        "last_assessment_day": last,
+    }
+    out = patient_endpoints(table, death_day=795.0, rng=np.random.default_rng(1), **kw)
+    assert not out["pfs_event"] and out["pfs_cause"] is None and out["pfs_days"] == last
+    # a death up to the cut-off still counts, even with fewer recorded visits (simulated up
+    # to the death only)
+    early = table[table["time_days"] <= 650.0]
+    out = patient_endpoints(early, death_day=650.0, rng=np.random.default_rng(1), **kw)
+    assert out["pfs_event"] and out["pfs_cause"] == "death" and out["pfs_days"] == 650.0

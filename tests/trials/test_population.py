@@ -98,7 +98,10 @@ def test_apply_parameters_sets_every_field(draws):
     assert sc.patient.ighv == row["patient.ighv"]
     assert sc.patient.kinetics.protection_marrow == row["patient.kinetics.protection_marrow"]
     assert sc.patient.drug_exposure["venetoclax"] == row["patient.drug_exposure.venetoclax"]
-    assert sc.patient.kinetics.homing_marrow == Scenario(name="p").patient.kinetics.homing_marrow
+    assert (
+        sc.patient.kinetics.homing_lymph_node
+        == Scenario(name="p").patient.kinetics.homing_lymph_node
+    )
     with pytest.raises(SpecError, match="birth_spleen"):
         apply_parameters(Scenario(name="p"), {"patient.kinetics.birth_spleen": 0.1})
     with pytest.raises(SpecError, match="drug_exposure"):

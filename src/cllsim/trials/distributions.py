@@ -16,7 +16,8 @@ value against its own limits.
 =============  ==========================================  ===================================
 ``dist``       fields                                      scipy.stats
 =============  ==========================================  ===================================
-fixed          value (number or text)                      none (a constant)
+fixed          value (number or text), scale_by (numbers)  none (a constant, or a constant
+                                                           times another parameter)
 normal         mean, sd, low, high                         norm / truncnorm
 lognormal      median, sigma (log-scale sd) or cv, low,    lognorm / truncnorm on the log
                high                                        scale (exp of a truncated normal)
@@ -88,13 +89,24 @@ class _Continuous(_Base):
 
 
 class FixedDist(_Base):
-    """A constant: every patient gets ``value``."""
+    """A constant: every patient gets ``value``, or ``value`` times the patient's value of
+    the numeric parameter ``scale_by`` (a rate fixed relative to another one, e.g. marrow
+    homing as a multiple of marrow egress)."""
 
     dist: Literal["fixed"]
     value: float | str
+    scale_by: str | None = Field(
+        None, description="dotted name of a numeric parameter multiplying this one, per patient"
+    )
+
+    @model_validator(mode="after")
+    def _numeric_if_scaled(self) -> FixedDist:
+        if self.scale_by is not None and isinstance(self.value, str):
+            raise ValueError(f"scale_by needs a numeric value, got {self.value!r}")
+        return self
 
     def depends_on(self) -> tuple[str, ...]:
-        return ()
+        return (self.scale_by,) if self.scale_by else ()
 
 
 class NormalDist(_Continuous):
@@ -210,7 +222,8 @@ def draw_distribution(
     if isinstance(dist, FixedDist):
         if isinstance(dist.value, str):
             return np.full(n, dist.value, dtype=object)
-        return np.full(n, float(dist.value))
+        x = np.full(n, float(dist.value))
+        return x if multiplier is None else x * np.asarray(multiplier, dtype=np.float64)
     if isinstance(dist, CategoricalDist):
         cats = np.array(list(dist.p), dtype=object)
         return cats[rng.choice(cats.size, size=n, p=np.array(list(dist.p.values())))]

@@ -18,7 +18,8 @@ Endpoints (:func:`patient_endpoints`):
   a simulation ended by the burden limit before any visit showed progression counts as
   progression on that day;
 - PFS: the first of progression and death from other causes (any cause), censored at the last
-  assessment within follow-up; the cause is the class of the dominant genotype (most cells)
+  assessment within follow-up (the data cut-off: a death after it is censored there too);
+  the cause is the class of the dominant genotype (most cells)
   at progression: ``BTK/PLCG2``, ``BCL2``, ``TP53``, ``none`` (the founding clone dominates),
   or ``death`` when death from other causes came first;
 - MRD in blood and marrow at the MRD visit (planned end of treatment + 3 months): the true
@@ -102,6 +103,7 @@ def patient_endpoints(
     rng: np.random.Generator,
     burden_limit_day: float | None = None,
     resistance_genotypes: Sequence[str] = ("BTK_C481S", "PLCG2", "BCL2_G101V", "TP53"),
+    last_assessment_day: float | None = None,
 ) -> dict[str, Any]:
     """The trial endpoints of one patient from its counts at the visits.
 
@@ -126,6 +128,11 @@ def patient_endpoints(
         Day the simulation stopped at the burden limit, if it did.
     resistance_genotypes : sequence of str
         Mutations whose VAF is measured.
+    last_assessment_day : float or None
+        The trial's last scheduled assessment within follow-up (days), the data cut-off: a
+        death after it is censored there, as every event-free patient is.  Counting it
+        would put deaths after the last censoring time, where the Kaplan-Meier curve then
+        falls to 0 (CLL14's 72-month PFS came out 0.0).  None: ``follow_up_days``.
 
     Returns
     -------
@@ -157,7 +164,9 @@ def patient_endpoints(
     last_visit = float(in_follow_up.max()) if in_follow_up.size else 0.0
     if prog_day is not None and prog_day <= min(death_day, follow_up_days):
         pfs, event, cause = prog_day, True, GENOTYPE_CAUSE.get(dominant, dominant)
-    elif death_day <= follow_up_days:
+    elif death_day <= min(
+        follow_up_days, math.inf if last_assessment_day is None else last_assessment_day
+    ):
         pfs, event, cause = death_day, True, "death"
     else:
         pfs, event, cause = last_visit, False, None
@@ -262,6 +271,7 @@ def simulate_trial_patient(
             rng=child_generator(s, 2),
             burden_limit_day=result.burden_limit_day,
             resistance_genotypes=[g.name for g in sc.genotypes[1:]],
+            last_assessment_day=max(trial.visit_days(arm), default=None),
         )
     )
     row["other_cause_death_day"] = death

@@ -246,7 +246,7 @@ def draw_parameters(pop: PopulationSpec, n: int, rng: np.random.Generator) -> pd
             mult = np.ones(n)
             if dist.scale_by is not None:
                 mult = mult * values[dist.scale_by]
-            for ref, factors in dist.factor_by.items():
+            for ref, factors in getattr(dist, "factor_by", {}).items():
                 mult = mult * pd.Series(values[ref]).map(factors).fillna(1.0).to_numpy(float)
             if np.any(~(mult > 0)):
                 raise SpecError(
