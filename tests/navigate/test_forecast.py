@@ -71,9 +71,41 @@ def test_same_seed_same_forecast_whatever_the_workers():
     ]  # fmt: skip
     pd.testing.assert_frame_equal(runs[0].posterior, runs[1].posterior)
     pd.testing.assert_frame_equal(runs[0].dynamic, runs[1].dynamic)
+    assert runs[0].summary["predictive_intervals_90"] == runs[1].summary["predictive_intervals_90"]
     settings = ForecastSettings(n_simulations=40, batch_size=10)
     other = forecast_patient(sp.patient, prior, rng=10, settings=settings)
     assert not runs[0].posterior["entropy"].equals(other.posterior["entropy"])
+
+
+def test_predictive_intervals_are_order_statistics_of_the_futures():
+    """The forecast's model carries the population's fixed values, and its 90% prediction
+    intervals (summary) are draws of its futures, with no
+    indication before the horizon as "beyond" (null), never NaN; with 24 futures they are
+    the range of the futures (exact coverage 23/25 of an exchangeable truth)."""
+    sp = _synthetic(0.008)
+    prior = population_prior(sp.patient)
+    settings = ForecastSettings(n_simulations=40, quantile=0.6, batch_size=10)
+    fc = forecast_patient(sp.patient, prior, rng=9, settings=settings)
+    # every draw's model carries the population's fixed values (e.g. calibrated egress)
+    for name, value in prior.constants(prior.sample(256, np.random.default_rng(0))).items():
+        assert fc.base.model_dump(include={name.split(".")[0]}) == prior.apply(
+            fc.base, {name: value}
+        ).model_dump(include={name.split(".")[0]})
+    rows = {r["outcome"]: r for r in fc.summary["predictive_intervals_90"]}
+    assert set(rows) == {"indication_day", "resistance_day"}
+    assert len(fc.outcomes) == 24
+    for col, r in rows.items():
+        days = fc.outcomes[col].to_numpy()
+        finite = np.sort(days[~np.isnan(days)])
+        assert r["coverage"] == pytest.approx(23 / 25)
+        if finite.size:
+            assert r["low_days"] == finite[0]
+        else:
+            assert r["low_days"] is None
+        if np.isnan(days).any():
+            assert r["high_days"] is None
+        else:
+            assert r["high_days"] == finite[-1]
 
 
 def test_distance_censoring():

@@ -7,9 +7,11 @@ from cllsim.navigate.forecast import (
     VisitDistance,
     forecast_patient,
     jeffreys_interval,
+    outcome_intervals,
     plan_strategy,
     risk_table,
 )
+from cllsim.navigate.intervals import prediction_ranks, predictive_interval
 from cllsim.navigate.navigator import (
     NavigateSettings,
     Navigation,
@@ -64,11 +66,14 @@ __all__ = [
     "load_strategies",
     "mrd_family",
     "navigate_patient",
+    "outcome_intervals",
     "p_no_resistant_cell",
     "p_no_surviving_resistant_lineage",
     "p_resistant_present",
     "patient_model",
     "plan_strategy",
+    "prediction_ranks",
+    "predictive_interval",
     "rank_strategies",
     "risk_table",
     "run_path",

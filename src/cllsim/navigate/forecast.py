@@ -15,7 +15,13 @@ Beaumont et al. 2002; ELFI, Lintusaari et al., JMLR 2018;19:1):
    their counts at the last visit to the horizon under the current or proposed plan
    (all of step K's, the nearest ``_DYNAMIC_DRAWS`` of each earlier step).
 3. The accepted simulations' futures are the posterior-predictive trajectories; risks are
-   fractions of them, with 90% Jeffreys intervals (Monte Carlo and ABC uncertainty).
+   fractions of them, with 90% Jeffreys intervals (Monte Carlo and ABC uncertainty).  The
+   days to the plan's event (treatment indication or progression) and to a detectable
+   resistance mutation get 90% prediction intervals from the order statistics of the
+   futures (:func:`~cllsim.navigate.intervals.predictive_interval`).  At the sizes of
+   patients forecast here the future given the parameters and the counts at the last visit
+   is nearly deterministic (the process noise of 1e10+ cells), so the futures' spread is the
+   posterior's: one future per accepted draw.
 
 ELFI draws every batch from a stream derived from one seed and the batch index, so a seed
 gives the same forecast with one worker process or several.
@@ -37,6 +43,7 @@ from scipy import stats
 from cllsim.clinic import MRD_ASSAYS, VAF_ASSAYS
 from cllsim.model import Scenario
 from cllsim.navigate.forecast_sim import Layout
+from cllsim.navigate.intervals import predictive_interval
 from cllsim.navigate.observe import CHANNELS
 from cllsim.navigate.pathway import (
     RESISTANCE_MUTATIONS,
@@ -55,6 +62,7 @@ __all__ = [
     "VisitDistance",
     "forecast_patient",
     "jeffreys_interval",
+    "outcome_intervals",
     "plan_strategy",
     "risk_table",
 ]
@@ -193,6 +201,33 @@ def risk_table(outcomes: pd.DataFrame, treated: bool, years: float) -> pd.DataFr
     lo, hi = jeffreys_interval(int(hit.sum()), n)
     rows.append(("resistance", int(years), float(hit.mean()), lo, hi))
     return pd.DataFrame(rows, columns=["risk", "years", "probability", "low_90", "high_90"])
+
+
+def outcome_intervals(outcomes: pd.DataFrame, treated: bool, level: float = 0.9) -> pd.DataFrame:
+    """Prediction intervals of the days to the plan's event and to resistance.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        One row per posterior-predictive future (:attr:`Forecast.outcomes`); days after the
+        last visit, NaN: not before the horizon.
+    treated : bool
+        The plan's event is progression (else an iwCLL treatment indication).
+    level : float
+        Nominal coverage.
+
+    Returns
+    -------
+    DataFrame
+        ``outcome, low_days, high_days, coverage``: the order-statistic interval of
+        :func:`~cllsim.navigate.intervals.predictive_interval` (``inf``: beyond the horizon)
+        and its exact coverage of an exchangeable truth.
+    """
+    rows = []
+    for col in ("progression_day" if treated else "indication_day", "resistance_day"):
+        low, high, coverage = predictive_interval(outcomes[col].to_numpy(), level)
+        rows.append((col, low, high, coverage))
+    return pd.DataFrame(rows, columns=["outcome", "low_days", "high_days", "coverage"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -344,7 +379,8 @@ def forecast_patient(
     prior : ParameterPrior
         The population prior (conditioned on the patient's IGHV and TP53 by the caller).
     base : Scenario, optional
-        Parameters not in the prior (default: the library's).
+        Parameters not in the prior (default: the library's); the prior's fixed values
+        (:meth:`ParameterPrior.constants`) are set on it.
     settings : ForecastSettings
     rng : int, SeedSequence, Generator or None
         Seed of the forecast (recorded in ``summary``).
@@ -355,9 +391,11 @@ def forecast_patient(
     """
     settings = ForecastSettings() if settings is None else settings
     base = Scenario(name=patient.name) if base is None else base
-    base = anchor_scenario(base, patient)
     root = root_sequence(rng)
-    names = prior.names(prior.sample(256, child_generator(root, 0)))
+    table = prior.sample(256, child_generator(root, 0))
+    names = prior.names(table)
+    # the population's fixed values belong to every draw's model (not the library defaults)
+    base = anchor_scenario(prior.apply(base, prior.constants(table)), patient)
     plan = plan_strategy(patient)
     pm = patient_model(base, patient, years=settings.years)
     layout = Layout.for_model(pm, settings.visit_every_days)
@@ -411,6 +449,11 @@ def forecast_patient(
         "parameters": list(names),
         "posterior_median": {n: float(posterior[n].median()) for n in names},
         "risks": risks.to_dict(orient="records"),
+        # days after the last visit; null high_days: beyond the forecast horizon
+        "predictive_intervals_90": [
+            {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in r.items()}
+            for r in outcome_intervals(outcomes, treated).to_dict(orient="records")
+        ],
     }
     return Forecast(
         patient=patient, plan=plan, names=names, posterior=posterior, outcomes=outcomes,

@@ -25,6 +25,8 @@ __all__ = ["SKIPPED_PREFIXES", "ParameterPrior"]
 #: traits, or not scenario fields (mortality, shared population multipliers).
 SKIPPED_PREFIXES = ("mortality.", "shared.", "patient.burden_cells", "patient.age_years")
 _MAX_OVERSAMPLE = 200
+#: Relative spread below which a population column counts as one fixed value.
+_CONSTANT_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -67,18 +69,39 @@ class ParameterPrior:
             raise SpecError(f"the population almost never has {dict(self.conditions)}")
         return pd.concat(rows, ignore_index=True).iloc[:n].reset_index(drop=True)
 
+    def _numeric(self, table: pd.DataFrame) -> list[str]:
+        return [
+            c
+            for c in table.columns
+            if not c.startswith(SKIPPED_PREFIXES)
+            and c not in self.fixed
+            and c not in self.conditions
+            and pd.api.types.is_numeric_dtype(table[c])
+        ]
+
+    @staticmethod
+    def _constant(x: pd.Series) -> bool:
+        """Equal in every row up to rounding (a fixed value times a fixed scale varies in
+        its last bits)."""
+        lo, hi = float(x.min()), float(x.max())
+        return hi - lo <= _CONSTANT_RTOL * max(abs(lo), abs(hi))
+
     def names(self, table: pd.DataFrame) -> tuple[str, ...]:
         """The inferred names among ``table``'s columns: numeric, not skipped, varying."""
-        out = []
-        for c in table.columns:
-            if c.startswith(SKIPPED_PREFIXES) or c in self.fixed or c in self.conditions:
-                continue
-            if not pd.api.types.is_numeric_dtype(table[c]):
-                continue
-            if len(table) > 1 and float(table[c].std()) == 0.0:
-                continue
-            out.append(c)
-        return tuple(out)
+        if len(table) <= 1:
+            return tuple(self._numeric(table))
+        return tuple(c for c in self._numeric(table) if not self._constant(table[c]))
+
+    def constants(self, table: pd.DataFrame) -> dict[str, float]:
+        """The population's fixed values among ``table``'s columns (numeric, not skipped,
+        the same in every row): not inferred, but part of every member's model, so the
+        forecast's base scenario must carry them (the library's defaults may differ, e.g. a
+        calibrated marrow egress rate)."""
+        if len(table) <= 1:
+            return {}
+        return {
+            c: float(table[c].iloc[0]) for c in self._numeric(table) if self._constant(table[c])
+        }
 
     def scenario(self, base: Scenario, names: tuple[str, ...], theta: NDArray) -> Scenario:
         """``base`` with ``names`` set to ``theta`` (float64[d])."""
