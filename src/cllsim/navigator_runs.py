@@ -34,6 +34,7 @@ from cllsim.navigate import (
 from cllsim.outputs import write_folder
 from cllsim.report.navigator import fan_chart_png, write_navigator_report
 from cllsim.seeding import RngLike, child_sequence, root_sequence
+from cllsim.trials.mortality import other_cause_death_days
 from cllsim.trials.population import apply_parameters, builtin_population, draw_parameters
 
 __all__ = [
@@ -64,6 +65,25 @@ def population_prior(patient: PatientFile, population: str = "cll14") -> Paramet
         apply=apply_parameters,
         conditions={"patient.ighv": patient.traits.ighv, "patient.tp53": patient.traits.tp53},
         fixed=fixed,
+        other_cause_death=(
+            functools.partial(_other_cause_death, pop.mortality.table)
+            if pop.mortality.enabled
+            else None
+        ),
+    )
+
+
+def _other_cause_death(
+    table: str, age_years: float, row: pd.Series, rng: np.random.Generator
+) -> float:
+    """Days to death from other causes: the population's life table at ``age_years``, its
+    ``mortality.sex`` and comorbidity ``mortality.hazard_ratio`` from ``row``."""
+    return other_cause_death_days(
+        age_years=age_years,
+        sex=str(row["mortality.sex"]),
+        hazard_ratio=float(row.get("mortality.hazard_ratio", 1.0)),
+        rng=rng,
+        table=table,
     )
 
 

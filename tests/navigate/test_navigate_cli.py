@@ -53,5 +53,33 @@ def test_navigate_ranks_strategies_with_common_random_numbers(tmp_path):
     o = pd.read_parquet(out / "strategies.parquet")
     a = o[o.strategy == "continuous-btki"].set_index("draw")
     b = o[o.strategy == "my-btki"].set_index("draw")
-    cols = ["progression_day", "failure_day", "resistance_day", "drug_days", "end_day"]
+    cols = ["progression_day", "failure_day", "resistance_day", "drug_days", "end_day",
+            "death_day"]  # fmt: skip
     np.testing.assert_array_equal(a[cols].to_numpy(), b[cols].to_numpy())
+    # deaths from other causes: one per draw, the same under every strategy, finite (age 68)
+    per_draw = o.groupby("draw")["death_day"].nunique()
+    assert (per_draw == 1).all() and np.isfinite(o["death_day"]).all()
+    assert len({r["alive_5y"] for r in s["strategies"]}) == 1
+    for r in s["strategies"]:
+        assert r["pfs_5y"] <= r["failure_free_5y"] and r["pfs_5y"] <= r["alive_5y"]
+
+
+def test_pfs_counts_deaths_from_other_causes():
+    """PFS at 3 and 5 years is free of strategy failure *and* alive: a draw that dies of
+    other causes at 2 years fails both, one that dies at 4 years only the 5-year one, and
+    failure-free survival ignores deaths."""
+    from cllsim.navigate.navigator import rank_strategies
+
+    year = 365.25
+    o = pd.DataFrame({
+        "strategy": ["s"] * 4, "draw": [0, 1, 2, 3],
+        "progression_day": [np.nan, np.nan, 1.0 * year, np.nan],
+        "failure_day": [np.nan, np.nan, 1.0 * year, np.nan],
+        "resistance_day": [np.nan] * 4, "drug_days": [0.0] * 4, "end_day": [5 * year] * 4,
+        "death_day": [2.0 * year, 4.0 * year, 10.0 * year, np.inf], "events": [""] * 4,
+    })  # fmt: skip
+    r = rank_strategies(o, 5.0).iloc[0]
+    assert r["pfs_3y"] == 0.5  # draw 0 died, draw 2 failed
+    assert r["pfs_5y"] == 0.25  # and draw 1 died
+    assert r["failure_free_5y"] == 0.75
+    assert r["alive_5y"] == 0.5

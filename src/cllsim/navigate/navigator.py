@@ -5,10 +5,13 @@ uses the same root ``SeedSequence`` (from the draw's entropy) for every strategy
 random numbers, so differences between strategies are not Monte Carlo noise of different
 patients.  Endpoints per strategy, with 90% intervals:
 
-- ``pfs_3y``, ``pfs_5y``: probability of no strategy failure (iwCLL progression on the
-  strategy's last line, or the burden limit) by 3 and 5 years after the last visit (a
-  progression the strategy answers with its next line is not a failure);
-  ``first_progression_free_5y`` counts any progression;
+- ``pfs_3y``, ``pfs_5y``: probability of neither strategy failure (iwCLL progression on
+  the strategy's last line, or the burden limit) nor death from other causes by 3 and 5
+  years after the last visit (a progression the strategy answers with its next line is not
+  a failure); ``failure_free_5y`` leaves deaths out; ``first_progression_free_5y`` counts
+  any progression; ``alive_5y``: probability of no death from other causes by 5 years (the
+  population's life table and comorbidity hazard ratio at the patient's age, the same for
+  every strategy of a draw);
 - ``resistance_5y``: probability that a BTK C481S, PLCG2 or BCL2 G101V allele fraction is
   detectable by 5 years; ``resistance_free_years``: its restricted mean over the horizon;
 - ``drug_years``: mean years with any drug given.
@@ -36,6 +39,7 @@ import pandas as pd
 
 from cllsim.navigate.forecast import Forecast, jeffreys_interval
 from cllsim.navigate.pathway import anchor_scenario, patient_model, run_path
+from cllsim.navigate.patient_file import PatientFile
 from cllsim.navigate.prior import ParameterPrior
 from cllsim.navigate.strategies import BUILTIN_STRATEGIES, StrategySpec
 from cllsim.seeding import RngLike, root_sequence, seed_provenance
@@ -100,6 +104,7 @@ def _run_draw(job: _Job) -> list[dict[str, Any]]:
     sc = anchor_scenario(fc.prior_scenario(job.prior, theta), fc.patient)
     pm = patient_model(sc, fc.patient, years=job.years)
     root = np.random.SeedSequence(int(row["entropy"]), spawn_key=(7,))
+    death = _other_cause_death_day(job.prior, fc.patient, int(row["entropy"]))
     out = []
     for s in job.strategies:
         r = run_path(pm, fc.x_t0[job.draw], s, root, visit_every_days=job.every,
@@ -108,12 +113,28 @@ def _run_draw(job: _Job) -> list[dict[str, Any]]:
             {
                 "strategy": s.name, "draw": job.draw, "progression_day": r.progression_day,
                 "failure_day": r.failure_day, "resistance_day": r.resistance_day,
-                "drug_days": r.drug_days, "end_day": r.end_day,
+                "drug_days": r.drug_days, "end_day": r.end_day, "death_day": death,
                 "events": "; ".join(f"day {d - fc.patient.visit_days[-1]:.0f}: {e}"
                                     for d, e in r.events),
             }
         )  # fmt: skip
     return out
+
+
+def _other_cause_death_day(prior: ParameterPrior, patient: PatientFile, entropy: int) -> float:
+    """Days after the last visit to death from other causes (inf if the population has none).
+
+    Sex and comorbidity hazard ratio are drawn from the population (the patient file has
+    neither), age is the patient's at the last visit; the stream is the draw's own (spawn
+    key 8), so every strategy of a draw meets the same death (common random numbers).
+    """
+    if prior.other_cause_death is None:
+        return math.inf
+    rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(8,)))
+    row = prior.draw(1, rng).iloc[0]
+    days = patient.visit_days
+    age = patient.traits.age_years + float(days[-1] - days[0]) / 365.25
+    return prior.other_cause_death(age, row, rng)
 
 
 class _Pool:
@@ -179,12 +200,16 @@ def rank_strategies(outcomes: pd.DataFrame, years: float) -> pd.DataFrame:
     for name, g in outcomes.groupby("strategy", sort=False):
         n = len(g)
         rec: dict[str, Any] = {"strategy": name, "n_draws": n}
-        for key, col, t in (
-            ("pfs_3y", "failure_day", 3 * _YEAR),
-            ("pfs_5y", "failure_day", 5 * _YEAR),
-            ("first_progression_free_5y", "progression_day", 5 * _YEAR),
+        failure = np.nan_to_num(g["failure_day"].to_numpy(dtype=float), nan=math.inf)
+        event = np.minimum(failure, g["death_day"].to_numpy(dtype=float))  # any cause
+        for key, days, t in (
+            ("pfs_3y", event, 3 * _YEAR),
+            ("pfs_5y", event, 5 * _YEAR),
+            ("failure_free_5y", failure, 5 * _YEAR),
+            ("first_progression_free_5y", g["progression_day"].to_numpy(dtype=float), 5 * _YEAR),
+            ("alive_5y", g["death_day"].to_numpy(dtype=float), 5 * _YEAR),
         ):
-            k = int((~(g[col].to_numpy() <= t)).sum())
+            k = int((~(days <= t)).sum())
             lo, hi = jeffreys_interval(k, n)
             rec.update({key: k / n, f"{key}_low_90": lo, f"{key}_high_90": hi})
         res = g["resistance_day"].to_numpy()

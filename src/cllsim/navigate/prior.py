@@ -44,12 +44,16 @@ class ParameterPrior:
         are drawn until enough match, so dependent parameters (``factor_by``) follow them.
     fixed : tuple of str
         Further names not inferred (e.g. ``patient.body_weight_kg`` when the file gives it).
+    other_cause_death : callable ``(age_years, row, rng) -> days`` or None
+        Days to death from other causes for a patient of that age with the population
+        parameters ``row`` (a drawn row: sex, comorbidity hazard ratio); None: no such deaths.
     """
 
     draw: Callable[[int, np.random.Generator], pd.DataFrame]
     apply: Callable[[Scenario, Mapping[str, Any]], Scenario]
     conditions: Mapping[str, str] = field(default_factory=dict)
     fixed: tuple[str, ...] = ()
+    other_cause_death: Callable[[float, pd.Series, np.random.Generator], float] | None = None
 
     def sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
         """``n`` rows matching :attr:`conditions` (every column)."""
