@@ -147,6 +147,20 @@ def _html_table(df: pd.DataFrame) -> str:
     return df.to_html(index=False, float_format=lambda x: f"{x:.3g}", border=0, na_rep="")
 
 
+def _interval_section(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The forecast's 90% prediction intervals of event days, if the summary has them."""
+    rows = summary.get("predictive_intervals_90")
+    if rows is None:
+        rows = summary.get("forecast", {}).get("predictive_intervals_90")
+    if not rows:
+        return []
+    table = pd.DataFrame(rows).fillna("beyond the horizon")
+    text = ("Days after the last visit; the k-th smallest futures, covering an exchangeable "
+            "true value with the probability in the last column.")  # fmt: skip
+    return [{"heading": "90% prediction intervals", "png": None, "text": text,
+             "table": _html_table(table)}]  # fmt: skip
+
+
 def write_navigator_report(
     path: Path,
     *,
@@ -193,6 +207,7 @@ def write_navigator_report(
     sections += [
         {"heading": "Forecast under the plan", "text": summary.get("plan_text", ""),
          "png": fan_chart_png(predictive, visits), "table": _html_table(risks)},
+        *_interval_section(summary),
         {"heading": "How each visit moved the risk", "png": _dynamic_png(dynamic),
          "text": "ABC posterior conditioned on the first k visits, k = 1..K (same pooled "
          "simulations); intervals: 90% Jeffreys.", "table": None},
