@@ -34,6 +34,7 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import stats
@@ -61,6 +62,10 @@ class _Base(BaseModel):
         "A", description="V checked, M remembered (not re-checked), A assumption, C calibrated"
     )
 
+    def multiplier(self, values: dict[str, NDArray], n: int) -> NDArray[np.float64] | None:
+        """Per-patient multiplier of the draw from parameters already drawn (None: none)."""
+        return None
+
 
 class _Continuous(_Base):
     low: float = Field(-math.inf, description="lower bound of the draw (truncation)")
@@ -87,6 +92,15 @@ class _Continuous(_Base):
         """Parameters that must be drawn before this one."""
         return ((self.scale_by,) if self.scale_by else ()) + tuple(self.factor_by)
 
+    def multiplier(self, values: dict[str, NDArray], n: int) -> NDArray[np.float64]:
+        """Per-patient multiplier from ``scale_by`` and ``factor_by`` (already drawn)."""
+        mult = np.ones(n)
+        if self.scale_by is not None:
+            mult = mult * values[self.scale_by]
+        for ref, factors in self.factor_by.items():
+            mult = mult * pd.Series(values[ref]).map(factors).fillna(1.0).to_numpy(float)
+        return mult
+
 
 class FixedDist(_Base):
     """A constant: every patient gets ``value``, or ``value`` times the patient's value of
@@ -107,6 +121,12 @@ class FixedDist(_Base):
 
     def depends_on(self) -> tuple[str, ...]:
         return (self.scale_by,) if self.scale_by else ()
+
+    def multiplier(self, values: dict[str, NDArray], n: int) -> NDArray[np.float64] | None:
+        """``scale_by``'s values per patient, or None for a plain constant."""
+        if self.scale_by is None:
+            return None
+        return np.asarray(values[self.scale_by], dtype=np.float64) * np.ones(n)
 
 
 class NormalDist(_Continuous):

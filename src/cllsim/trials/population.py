@@ -241,18 +241,12 @@ def draw_parameters(pop: PopulationSpec, n: int, rng: np.random.Generator) -> pd
     values: dict[str, np.ndarray] = {}
     for name in pop.draw_order():
         dist = pop.parameters[name]
-        mult = None
-        if hasattr(dist, "scale_by"):
-            mult = np.ones(n)
-            if dist.scale_by is not None:
-                mult = mult * values[dist.scale_by]
-            for ref, factors in getattr(dist, "factor_by", {}).items():
-                mult = mult * pd.Series(values[ref]).map(factors).fillna(1.0).to_numpy(float)
-            if np.any(~(mult > 0)):
-                raise SpecError(
-                    f"parameter {name!r}: its multiplier (scale_by/factor_by) must be > 0, "
-                    f"got {float(mult[~(mult > 0)][0])}"
-                )
+        mult = dist.multiplier(values, n)
+        if mult is not None and np.any(~(mult > 0)):
+            raise SpecError(
+                f"parameter {name!r}: its multiplier (scale_by/factor_by) must be > 0, "
+                f"got {float(mult[~(mult > 0)][0])}"
+            )
         values[name] = draw_distribution(dist, n, rng, multiplier=mult)
     return pd.DataFrame({name: values[name] for name in pop.parameters}, index=pd.RangeIndex(n))
 
