@@ -403,7 +403,8 @@ def run_block(
     n_steps = grid.shape[0] - 1
     vary = knots.shape[0] > 1
     # Rates of the current grid step, right-limits at its start (``*_s``) and left-limits at
-    # its end (``*_e``), filled from the knots as the runs walk the grid (constant rates: once).
+    # its end (``*_e``), filled from the knots as each run walks the grid (constant rates: at
+    # its first step).
     b_s, b_e, d_s, d_e = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     i_s, i_e = np.empty(n), np.empty(n)
     m_s, m_e, s_s, s_e = np.empty(nm), np.empty(nm), np.empty(ns), np.empty(ns)
@@ -423,16 +424,6 @@ def run_block(
     expm_work = np.zeros((6, big, big))
     step_stats = np.zeros(2)  # the current grid step's largest move rate and commutator
     lone_step = False
-    if not vary:
-        for tab_s, tab_e, tab in (
-            (b_s, b_e, birth), (d_s, d_e, death), (i_s, i_e, inflow), (m_s, m_e, mrate),
-            (s_s, s_e, srate),
-        ):  # fmt: skip
-            tab_s[:] = tab[0]
-            tab_e[:] = tab[0]
-        lone_step = _step_rates(
-            n, nm, ns, msrc, mdst, m_ptr, m_idx, b_s, b_e, m_s, m_e, s_s, s_e, i_s, i_e, step_stats
-        )
     has_inflow = False
     for v in inflow.ravel():
         if v > 0:
@@ -520,7 +511,7 @@ def run_block(
             tb = grid[g + 1]
             span = tb - ta
             t = ta
-            if status == 0 and vary:
+            if status == 0 and (vary or g == 0):  # constant rates: one row for every step
                 kr = advance_knot(knots, ta, kr, True)
                 kl = advance_knot(knots, tb, kl, False)
                 for tab_s, tab_e, tab in (
