@@ -1,8 +1,12 @@
-"""Rate tables on the step grid: the one-pass merge equals evaluating every grid point."""
+"""Rate tables: the one-pass merge on the step grid equals evaluating every grid point; tables
+averaged over pieces keep every integral and bound the deviation inside a piece."""
+
+import itertools
 
 import numpy as np
 
-from cllsim.engine.rates import rates_at, rates_on_grid
+from cllsim.engine.network import Network
+from cllsim.engine.rates import averaged_tables, rates_at, rates_on_grid
 
 
 def test_rates_on_grid_equals_pointwise_limits():
@@ -22,3 +26,74 @@ def test_constant_rates_give_one_row():
     values = np.array([[0.5, 0.2]])
     start, end = rates_on_grid(np.zeros(1), values, np.linspace(0, 3, 4))
     assert start.shape == (1, 2) and np.array_equal(start, values) and np.array_equal(end, values)
+
+
+def _fine_table():
+    """A rate table like a dosing schedule's: daily oscillation, a jump, a sharp pulse."""
+    knots = np.sort(np.concatenate([np.linspace(0, 60, 481), [20.0, 20.0]]))
+    t = knots[:, None]
+    values = np.hstack(
+        [
+            2.0 + 0.3 * np.sin(2 * np.pi * t),  # fast, oscillating
+            0.004 + 0.002 * np.sin(2 * np.pi * t + 1),  # small
+            0.01 * np.exp(-t / 30.0),  # slow decay
+            np.where(np.abs(t - 40.0) < 0.2, 5.0, 0.0),  # a pulse of integral ~2
+            np.full((knots.size, 1), 0.3),  # constant
+        ]
+    )
+    first = np.flatnonzero(knots == 20.0)[0]
+    values[first + 1 :, 0] += 0.5  # a jump at day 20 (second copy: value just after)
+    return knots, values
+
+
+def _integral(knots, values, a, b):
+    """Exact integral over [a, b] of a piecewise-linear table (trapezoids on its knots)."""
+    grid = np.unique(np.concatenate([knots[(knots > a) & (knots < b)], [a, b]]))
+    out = np.zeros(values.shape[1])
+    for lo, hi in itertools.pairwise(grid):
+        right, left = rates_at(knots, values, lo, True), rates_at(knots, values, hi, False)
+        out += 0.5 * (hi - lo) * (right + left)
+    return out
+
+
+def test_averaged_tables_keep_every_integral_and_bound_the_running_deviation():
+    """Every rate's integral over every piece is the fine table's (to 1e-12); on averaged
+    pieces the running integral of rate minus average stays within tol at every fine knot;
+    pieces are at most max_len long; the pulse is not smeared (its pieces are short)."""
+    knots, values = _fine_table()
+    tol, max_len = 0.02, 7.0
+    new_knots, (new,) = averaged_tables(knots, (values,), tol, max_len)
+    Network(types=tuple("abcde"), initial=(1,) * 5, birth=new, death=0.0, knots_days=new_knots)
+    assert new_knots.size / 2 < (knots.size - 1) / 3  # pieces vs fine intervals
+    starts, ends = new_knots[::2], new_knots[1::2]
+    assert np.all(ends > starts) and np.array_equal(starts[1:], ends[:-1])
+    assert starts[0] == 0.0 and ends[-1] == 60.0 and np.all(ends - starts <= max_len)
+    for q, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        lo, hi = new[2 * q], new[2 * q + 1]
+        np.testing.assert_allclose(
+            0.5 * (b - a) * (lo + hi), _integral(knots, values, a, b), rtol=1e-12, atol=1e-13
+        )
+        if np.array_equal(lo, hi):  # averaged: bounded running deviation inside
+            inside = knots[(knots > a) & (knots < b)]
+            for s in inside:
+                dev = _integral(knots, values, a, s) - lo * (s - a)
+                assert np.all(np.abs(dev) <= tol + 1e-12), (a, b, s, dev)
+    pulse = (starts < 40.2) & (ends > 39.8)
+    assert np.all(ends[pulse] - starts[pulse] < 0.5)
+
+
+def test_averaged_tables_of_constant_rates_is_one_knot():
+    knots = np.linspace(0, 10, 11)
+    values = np.tile([[0.1, 0.2]], (11, 1))
+    new_knots, (new,) = averaged_tables(knots, (values,), 0.02, 7.0)
+    assert np.array_equal(new_knots, [0.0]) and np.array_equal(new, [[0.1, 0.2]])
+
+
+def test_a_single_interval_that_fails_is_kept_linear():
+    """A rate rising by 1/day over one day changes its running integral by 1/8 inside: more
+    than tol = 0.02, so that interval is kept as it is (not averaged)."""
+    knots = np.array([0.0, 1.0, 2.0])
+    values = np.array([[0.0], [1.0], [1.0]])
+    new_knots, (new,) = averaged_tables(knots, (values,), 0.02, 7.0)
+    assert np.array_equal(new_knots, [0.0, 1.0, 1.0, 2.0])
+    assert np.array_equal(new[:, 0], [0.0, 1.0, 1.0, 1.0])

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from cllsim.engine.algorithms import Algorithm, KendallLeap
 from cllsim.engine.network import Network, StopCondition
+from cllsim.engine.rates import averaged_tables
 from cllsim.engine.simulate import simulate_network
 from cllsim.model import COMPARTMENTS, CompiledModel, Scenario, compile_model
 from cllsim.model.compile import EGRESS, HOMING, PERSISTER_ENTRY, PHENOTYPES
@@ -53,6 +54,19 @@ _HISTORY_YEARS_MAX = 200.0
 # latter.
 _KNOT_RTOL = 0.05
 _KNOT_LOG_STEP = 0.5
+# The rate tables are then averaged over pieces (engine.rates.averaged_tables): each rate keeps
+# its integral over every piece, its running integral stays within 0.02 of its average's
+# inside a piece (every cell's hazards within a factor exp(0.02) anywhere inside), and a piece
+# is at most 7 days long, since blood, which cells leave within about a day, follows the rate
+# of the moment rather than its running integral.  The engine then steps across a piece
+# instead of stopping at every exposure knot.  Measured against the tables on every exposure
+# knot with 1-day steps (20 runs, 10 years from 1e12 cells, mean log10 cells per compartment
+# at every visit): largest difference 0.0025 (0.6%, Clb-Obi, blood at day 252), 0.0007
+# (Ven-Obi), 0.0002 (continuous ibrutinib); 28-day pieces gave 0.0093 for Clb-Obi.  The
+# mutant genotypes' sizes agree within Monte Carlo error (largest |z| 2.7 of 524).  Pieces
+# instead of knot intervals: Ven-Obi 2,085 (5,894), Clb-Obi 547 (4,424), ibrutinib 522 (3,678).
+_AVERAGE_TOL = 0.02
+_AVERAGE_MAX_DAYS = 7.0
 _HISTORY_TRIES = 1000
 #: The therapy phase's algorithm.  Every type of the patient network migrates (about one move
 #: per cell per day), so a clone of a few hundred cells simulated event by event costs more
@@ -61,7 +75,12 @@ _HISTORY_TRIES = 1000
 #: extinction and establishment are decided, stay event by event.  Measured on a 10-year
 #: patient: 2.6x faster untreated, 2.2x on ibrutinib, 1.4x on Ven-Obi; resistant-clone sizes
 #: under ibrutinib agree with exact_below=1000 (tests/engine/test_patient.py).
-PATIENT_ALGORITHM = KendallLeap(exact_below=100)
+#: Steps of up to 28 days where the rate tables allow (the splitting's own step bounds still
+#: apply: about 1.7 days untreated, set by the move from blood to the dividing lymph node):
+#: with the averaged tables, the engine takes 54 -> 37 ms (Ven-Obi), 56 -> 32 ms (Clb-Obi) and
+#: 17 -> 11 ms (continuous ibrutinib) for 10 years, with the same outcomes (the measurement
+#: above `_AVERAGE_TOL`; tests/engine/test_patient.py).
+PATIENT_ALGORITHM = KendallLeap(exact_below=100, max_step_days=28.0)
 #: The history's algorithm.  The founding clone grows for decades at constant rates with no
 #: moves, where each leap is exact at any length and spawns follow the geometric bridge of a
 #: large, near-deterministic population: 30-day steps instead of 1-day ones (15x faster; the
@@ -266,9 +285,13 @@ def _rates(cm: CompiledModel, doses: tuple[Dose, ...], horizon: float) -> dict[s
         if ven_kill is not None
         else 0.0
     )
+    birth = birth_total * (1 - lost)
+    knots, (birth, death, move, spawn_rate) = averaged_tables(
+        knots, (birth, death, move, spawn_rate), _AVERAGE_TOL, _AVERAGE_MAX_DAYS
+    )
     return {
         "knots_days": knots,
-        "birth": birth_total * (1 - lost),
+        "birth": birth,
         "death": death,
         "move_rate": move,
         "spawn_rate": spawn_rate,

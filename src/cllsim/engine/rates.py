@@ -8,10 +8,21 @@ right-limit at the step start and its left-limit at the step end.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numba as nb
 import numpy as np
+from numpy.typing import NDArray
 
-__all__ = ["advance_knot", "rate_row", "rates_at", "rates_on_grid"]
+__all__ = [
+    "advance_knot",
+    "average_pieces",
+    "averaged_tables",
+    "piece_table",
+    "rate_row",
+    "rates_at",
+    "rates_on_grid",
+]
 
 
 @nb.njit(cache=True)
@@ -101,3 +112,153 @@ def rate_row(knots, values, t, kk, out):
         w = (t - t0) / (knots[kk] - t0)
         for j in range(out.shape[0]):
             out[j] = values[kk - 1, j] + w * (values[kk, j] - values[kk - 1, j])
+
+
+@nb.njit(cache=True)
+def _piece_ok(knots, values, cum, a, e, tol):
+    """Whether every column of ``values`` may be replaced by its average on knots a..e."""
+    span = knots[e] - knots[a]
+    for c in range(values.shape[1]):
+        mean = (cum[e, c] - cum[a, c]) / span
+        for j in range(a, e):
+            g0 = abs(cum[j, c] - cum[a, c] - mean * (knots[j] - knots[a]))
+            g1 = abs(cum[j + 1, c] - cum[a, c] - mean * (knots[j + 1] - knots[a]))
+            # the running deviation is quadratic on a linear interval: its largest value
+            # there exceeds its ends' by at most length * |change of the rate| / 8
+            bow = 0.125 * (knots[j + 1] - knots[j]) * abs(values[j + 1, c] - values[j, c])
+            if max(g0, g1) + bow > tol:
+                return False
+    return True
+
+
+@nb.njit(cache=True)
+def average_pieces(knots, values, tol, max_len):
+    """Split a piecewise-linear rate table into pieces on which each rate may be replaced by
+    its average (which keeps every rate's integral over every piece).
+
+    A piece ``[knots[a], knots[e]]`` is accepted when the running integral of every rate
+    never strays from that of its average by more than ``tol`` (``max_s |int_a^s (r - mean)|
+    <= tol``: every cell's hazards over any part of the piece are off by a factor of at most
+    ``exp(tol)``, and are exact over the whole piece) and the piece is at most ``max_len``
+    long.  Pieces are grown greedily from the left (doubling, then bisection, on the end
+    knot); a single interval of the table that fails on its own is kept linear.
+
+    Parameters
+    ----------
+    knots : float64[m]
+        Non-decreasing; a repeated knot is a jump (first copy: the left-limit).
+    values : float64[m, k]
+        The rates to check.
+    tol : float
+        Largest deviation of a running integral (rate x days).
+    max_len : float
+        Longest piece, days.
+
+    Returns
+    -------
+    start, end : int64[p]
+        Knot indices of each piece (``end > start``; consecutive pieces meet at one time).
+    linear : bool[p]
+        Whether the piece is one interval of the table kept as it is.
+    """
+    m, k = values.shape
+    cum = np.zeros((m, k))
+    for j in range(m - 1):
+        half = 0.5 * (knots[j + 1] - knots[j])
+        for c in range(k):
+            cum[j + 1, c] = cum[j, c] + half * (values[j, c] + values[j + 1, c])
+    start = np.empty(m, dtype=np.int64)
+    end = np.empty(m, dtype=np.int64)
+    linear = np.zeros(m, dtype=np.bool_)
+    p = 0
+    a = 0
+    last = 0
+    while a < m - 1:
+        if knots[a + 1] == knots[a]:  # a jump where the piece starts: start after it
+            a += 1
+            continue
+        while last + 1 < m and knots[last + 1] - knots[a] <= max_len:
+            last += 1
+        good = a  # the furthest end known to pass
+        bad = last + 1  # an end known to fail (or past the last allowed)
+        step = 1
+        while good + step < bad:  # doubling
+            if _piece_ok(knots, values, cum, a, good + step, tol):
+                good += step
+                step *= 2
+            else:
+                bad = good + step
+                break
+        while bad - good > 1:  # bisection
+            mid = (good + bad) // 2
+            if _piece_ok(knots, values, cum, a, mid, tol):
+                good = mid
+            else:
+                bad = mid
+        start[p] = a
+        if good == a:
+            end[p] = a + 1
+            linear[p] = True
+        else:
+            end[p] = good
+        a = end[p]
+        p += 1
+    return start[:p], end[:p], linear[:p]
+
+
+@nb.njit(cache=True)
+def piece_table(knots, values, start, end, linear):
+    """Rows of the table that is each column's average on every piece (or the piece's own
+    linear interval): float64[2p, k], at knots ``knots[start]`` / ``knots[end]`` pairwise."""
+    p = start.shape[0]
+    k = values.shape[1]
+    out = np.empty((2 * p, k))
+    for q in range(p):
+        a, e = start[q], end[q]
+        if linear[q]:
+            out[2 * q] = values[a]
+            out[2 * q + 1] = values[e]
+            continue
+        span = knots[e] - knots[a]
+        for c in range(k):
+            acc = 0.0
+            for j in range(a, e):
+                acc += 0.5 * (knots[j + 1] - knots[j]) * (values[j, c] + values[j + 1, c])
+            out[2 * q, c] = acc / span
+            out[2 * q + 1, c] = acc / span
+    return out
+
+
+def averaged_tables(
+    knots: NDArray, tables: Sequence[NDArray], tol: float, max_len: float
+) -> tuple[NDArray, list[NDArray]]:
+    """Piecewise-linear rate tables replaced by their averages on pieces (see
+    :func:`average_pieces`): every rate keeps its integral over every piece, and the tables
+    get as many knots as the rates' variation needs instead of as many as the exposures'.
+
+    Parameters
+    ----------
+    knots : float64[m]
+    tables : float64[m, k_i] each
+    tol, max_len : float
+        As for :func:`average_pieces`.
+
+    Returns
+    -------
+    knots : float64[2p] (each piece's start and end; one knot if every rate is constant)
+    tables : list of float64[2p, k_i]
+    """
+    vary = [t.max(axis=0) > t.min(axis=0) for t in tables]
+    if knots.size == 1 or not any(v.any() for v in vary):
+        return knots[:1].copy(), [t[:1].copy() for t in tables]
+    varying = np.concatenate([t[:, v] for t, v in zip(tables, vary, strict=True)], axis=1)
+    start, end, linear = average_pieces(knots, varying, float(tol), float(max_len))
+    averages = piece_table(knots, varying, start, end, linear)
+    out = []
+    col = 0
+    for t, v in zip(tables, vary, strict=True):
+        o = np.repeat(t[:1], 2 * start.size, axis=0)
+        o[:, v] = averages[:, col : col + int(v.sum())]
+        col += int(v.sum())
+        out.append(o)
+    return np.column_stack([knots[start], knots[end]]).ravel(), out
