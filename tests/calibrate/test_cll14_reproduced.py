@@ -3,7 +3,8 @@
 Fast tier: the built-in `cll14` population carries the fitted values, so the trial run of the
 calibration's optimum (same seed, same patients, same follow-up) gives exactly the simulated
 targets recorded in `calibration/cll14/calibration.json` (a deterministic simulation: equal to
-1e-12).  It fails when a default changes without a new calibration.
+1e-12).  It fails when a default changes without a new calibration, or when the numerics
+change without a re-evaluation of the record (`python -m cllsim.calibrate.reevaluate`).
 
 Slow tier (`make verify`): issue 5's acceptance test.  At 2,000 patients, `cllsim trial
 cll14` must give PFS at 24 months within 4 points of the published value in each arm and
@@ -24,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from cllsim.calibrate import load_targets
-from cllsim.calibrate.trial import trial_simulator
+from cllsim.calibrate.trial import record_simulator
 from cllsim.trials import load_trial
 from cllsim.trials.run import run_trial
 
@@ -34,15 +35,7 @@ TOLERANCE = {"pfs_24": 0.04, "umrd_blood_eot3": 0.06, "umrd_marrow_eot3": 0.06}
 
 def test_shipped_population_reproduces_the_calibration_record():
     record = json.loads(RECORD.read_text())
-    targets = load_targets(record["target_set"])
-    sim = trial_simulator(
-        load_trial(record["trial"]),
-        targets,
-        n_patients=record["patients_per_call"],
-        seed=record["seed"],
-        workers=2,
-    )
-    got = sim({})  # no override: the built-in population as shipped
+    got = record_simulator(record, workers=2)({})  # no override: the population as shipped
     for row in record["targets"]:
         assert got[row["target"]][0] == pytest.approx(row["simulated"], abs=1e-12), row
 

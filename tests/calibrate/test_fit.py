@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 
-from cllsim.calibrate import FitParameter, TargetSet, calibrate, load_targets
+from cllsim.calibrate import (
+    FitParameter,
+    TargetSet,
+    calibrate,
+    load_targets,
+    reevaluate_record,
+)
 from cllsim.errors import InputFileError, SpecError
 
 TRUE = {"kill": 2.0, "regrowth": 0.01}
@@ -133,3 +140,33 @@ def test_bad_target_files_name_the_field(tmp_path):
     )
     with pytest.raises(InputFileError, match=r"targets\.0\.value"):
         load_targets(f)
+
+
+def test_reevaluated_record_recomputes_every_derived_figure_and_keeps_the_fit():
+    """A record fitted at the truth, re-evaluated with simulated values shifted by 0.01 (as a
+    change of numerics would): simulated values, residuals and chi2 are those of the new
+    values (chi2 by hand), the fitted values stay, and the previous figures are kept."""
+    targets = _targets(TRUE)
+    res = calibrate(
+        _sim,
+        targets,
+        [FitParameter("kill", 0.5, 8.0, log=True), FitParameter("regrowth", 0.001, 0.1, log=True)],
+        n_calls=12,
+        n_initial=6,
+        seed=1,
+    )
+    record = json.loads(json.dumps(res.to_dict(), default=float))
+    shifted = {k: (v + 0.01, 0.02) for k, (v, _) in _sim(TRUE).items()}
+    new = reevaluate_record(record, targets, shifted, date="2026-11-24", reason="test")
+    chi2 = sum((shifted[t.key][0] - t.value) ** 2 / (t.se**2 + 0.02**2) for t in targets.targets)
+    assert new["fit_quality"]["chi2"] == pytest.approx(chi2, rel=1e-12)
+    assert new["fit_quality"]["dof"] == record["fit_quality"]["dof"]
+    for t, row in zip(targets.targets, new["targets"], strict=True):
+        assert row["simulated"] == shifted[t.key][0] and row["simulated_se"] == 0.02
+        z = (shifted[t.key][0] - t.value) / math.sqrt(t.se**2 + 0.02**2)
+        assert row["residual_se_units"] == pytest.approx(z, rel=1e-12)
+    assert new["parameters"] == record["parameters"]
+    assert new["re_evaluated"]["previous"] == {
+        "fit_quality": record["fit_quality"],
+        "targets": record["targets"],
+    }

@@ -6,6 +6,7 @@ from cllsim.calibrate.fit import (
     Simulator,
     calibrate,
     parse_fit_parameter,
+    reevaluate_record,
     write_calibration,
 )
 from cllsim.calibrate.targets import Target, TargetSet, builtin_targets, load_targets
@@ -20,5 +21,6 @@ __all__ = [
     "calibrate",
     "load_targets",
     "parse_fit_parameter",
+    "reevaluate_record",
     "write_calibration",
 ]

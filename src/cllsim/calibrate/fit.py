@@ -133,6 +133,52 @@ def _chi2(targets: TargetSet, sim: Mapping[str, tuple[float, float]]) -> float:
     return total
 
 
+def _fit_rows(targets: TargetSet, sim: Mapping[str, tuple[float, float]]) -> list[dict[str, Any]]:
+    """One row per target: published and simulated values, residual in standard errors."""
+    return [
+        {
+            "target": t.key,
+            "published": t.value,
+            "published_se": t.se,
+            "simulated": sim[t.key][0],
+            "simulated_se": sim[t.key][1],
+            "residual_se_units": (sim[t.key][0] - t.value)
+            / math.sqrt(t.se**2 + sim[t.key][1] ** 2),
+        }
+        for t in targets.targets
+    ]
+
+
+def _p_value(chi2: float, dof: int) -> float:
+    return float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan")
+
+
+def reevaluate_record(
+    record: Mapping[str, Any],
+    targets: TargetSet,
+    sim: Mapping[str, tuple[float, float]],
+    *,
+    date: str,
+    reason: str,
+) -> dict[str, Any]:
+    """A calibration record whose optimum was simulated again, ``sim``, after a change of the
+    simulation's numerics (not of its parameters): targets and fit quality from ``sim``; the
+    record's previous ones kept under ``re_evaluated.previous``.  The fitted values, their
+    uncertainty and the evaluations of the search are the fit's and stay."""
+    chi2 = _chi2(targets, sim)
+    dof = int(record["fit_quality"]["dof"])
+    return {
+        **record,
+        "fit_quality": {"chi2": chi2, "dof": dof, "p_value": _p_value(chi2, dof)},
+        "targets": _fit_rows(targets, sim),
+        "re_evaluated": {
+            "date": date,
+            "reason": reason,
+            "previous": {"fit_quality": record["fit_quality"], "targets": record["targets"]},
+        },
+    }
+
+
 def calibrate(
     simulate: Simulator,
     targets: TargetSet,
@@ -248,19 +294,7 @@ def calibrate(
         corr = cov / np.outer(d, d)
     chi2 = _chi2(targets, best)
     dof = len(targets.targets) - len(parameters)
-    fit = pd.DataFrame(
-        [
-            {
-                "target": t.key,
-                "published": t.value,
-                "published_se": t.se,
-                "simulated": best[t.key][0],
-                "simulated_se": best[t.key][1],
-                "residual_se_units": (best[t.key][0] - t.value) / math.sqrt(var[i]),
-            }
-            for i, t in enumerate(targets.targets)
-        ]
-    )
+    fit = pd.DataFrame(_fit_rows(targets, best))
     return CalibrationResult(
         values=values,
         se_u={p.name: float(se_u[j]) for j, p in enumerate(parameters)},
@@ -268,7 +302,7 @@ def calibrate(
         correlation=pd.DataFrame(corr, index=names, columns=names),
         chi2=float(chi2),
         dof=int(dof),
-        p_value=float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan"),
+        p_value=_p_value(chi2, dof),
         fit=fit,
         evaluations=pd.DataFrame(rows),
         options={

@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from cllsim.calibrate.fit import Simulator
-from cllsim.calibrate.targets import TargetSet
+from cllsim.calibrate.targets import TargetSet, load_targets
 from cllsim.errors import SpecError
 from cllsim.trials.endpoints import DAYS_PER_MONTH
 from cllsim.trials.population import PopulationSpec, with_overrides
 from cllsim.trials.run import run_trial
-from cllsim.trials.spec import TrialSpec
+from cllsim.trials.spec import TrialSpec, load_trial
 
-__all__ = ["population_overrides", "trial_simulator"]
+__all__ = ["population_overrides", "record_simulator", "trial_simulator"]
 
 # PFS at month m needs follow-up to m plus one assessment interval to see progressions
 # that happened just before m (assessments are at most 6 months apart in the built-ins)
@@ -98,6 +98,18 @@ def trial_simulator(
         return _read(res.summary, targets)
 
     return simulate
+
+
+def record_simulator(record: Mapping[str, Any], *, workers: int = 1) -> Simulator:
+    """The simulator that a calibration record (``calibration.json``) was fitted with: its
+    trial, targets, patients per call and seed."""
+    return trial_simulator(
+        load_trial(record["trial"]),
+        load_targets(record["target_set"]),
+        n_patients=record["patients_per_call"],
+        seed=record["seed"],
+        workers=workers,
+    )
 
 
 def _read(summary: dict[str, Any], targets: TargetSet) -> dict[str, tuple[float, float]]:
