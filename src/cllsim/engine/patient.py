@@ -236,13 +236,22 @@ def _exposed(doses: tuple[Dose, ...], factors: dict[str, float]) -> tuple[Dose, 
     )
 
 
-def _rates(cm: CompiledModel, doses: tuple[Dose, ...], horizon: float) -> dict[str, NDArray]:
-    """Rate tables on the exposure knots."""
+def _rates(
+    cm: CompiledModel, doses: tuple[Dose, ...], horizon: float, start: float = 0.0
+) -> dict[str, NDArray]:
+    """Rate tables on the exposure knots from ``start`` to ``horizon`` (days)."""
     used = sorted({d.drug for d in doses})
     if used:
         drugs = [DRUGS[name] for name in used]
         knots = np.asarray(
-            exposure_grid(doses, drugs, horizon, rtol=_KNOT_RTOL, max_log_step=_KNOT_LOG_STEP)
+            exposure_grid(
+                doses,
+                drugs,
+                horizon,
+                t_start_days=start,
+                rtol=_KNOT_RTOL,
+                max_log_step=_KNOT_LOG_STEP,
+            )
         )
         ex = np.asarray(exposure_table(doses, drugs, knots))
     else:
@@ -304,12 +313,16 @@ def patient_network(
     *,
     cm: CompiledModel | None = None,
     doses: tuple[Dose, ...] | None = None,
+    start_day: float = 0.0,
 ) -> Network:
     """The engine's network of ``scenario``'s therapy phase from ``initial`` counts
-    (int64[n_types] over :func:`cllsim.model.compile_model`'s types)."""
+    (int64[n_types] over :func:`cllsim.model.compile_model`'s types), with rate tables from
+    ``start_day`` (a run continued with ``simulate_network(..., start_day=...)``; doses before
+    it still count) to the scenario's horizon."""
     cm = compile_model(scenario) if cm is None else cm
     doses = patient_doses(scenario) if doses is None else doses
-    rates = _rates(cm, _exposed(doses, scenario.patient.drug_exposure), scenario.horizon_days)
+    exposed = _exposed(doses, scenario.patient.drug_exposure)
+    rates = _rates(cm, exposed, scenario.horizon_days, start_day)
     return Network(
         types=cm.type_names,
         initial=initial,

@@ -288,11 +288,11 @@ def run_path(
     courses = past + (state.courses if state is not None else ())
     t, seg, done = t0, 0, False
     while not done:
-        doses = plan_doses(courses, horizon, weight)
-        net = patient_network(pm.scenario, x, cm=pm.cm, doses=doses)
         ahead = np.flatnonzero(grid > t + 1e-9)
         if ahead.size == 0:
             break
+        doses = plan_doses(courses, horizon, weight)
+        net = patient_network(pm.scenario, x, cm=pm.cm, doses=doses, start_day=t)
         r = simulate_network(net, times_days=grid[ahead], start_day=t,
                              rng=child_sequence(sim_root, seg), stop=_limit(pm),
                              algorithm=PATIENT_ALGORITHM)  # fmt: skip
