@@ -8,7 +8,10 @@ Within one sub-step [t, te] (rates are linear there):
    (``kendall.sample_leap``); one that moves goes through the Strang
    splitting: births over half the step, each cell's fate (moved or dead) from the chain of
    moves and deaths over the step (one matrix exponential per component of the move graph),
-   births over the second half.
+   births over the second half.  On a step longer than the splitting's own bound
+   (``h^2 * commutator > mean_correction_above``) the second half's births are corrected so
+   that each mover's expected count at ``te`` is the exact ``x expm((A + B) h)`` (a second
+   matrix exponential): the mean is exact, the splitting touches only higher moments.
 2. Each spawn edge of a leapt type emits a Poisson number of cells with mean
    ``int r_e(s) N(s) ds``, ``N`` the geometric bridge between the leap's end points.  Up to
    ``max_arrivals`` emissions per edge are placed at their own times (drawn from that
@@ -39,7 +42,7 @@ from cllsim.engine.kendall import (
     leap_probabilities,
     linear_integrals,
 )
-from cllsim.engine.moves import edges_by_source, expm_transition, move_components
+from cllsim.engine.moves import edges_by_source, expm_mean, expm_transition, move_components
 from cllsim.engine.rates import advance_knot, rate_row
 
 __all__ = ["run_block"]
@@ -61,7 +64,7 @@ def relocated(rng, n, p, normal_above):
 def _substep(
     rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals, normal_above,
     stop_total, stop_mask,
-    extinction_possible,
+    extinction_possible, correct,
 ):  # fmt: skip
     """Advance ``x`` (int64[n], in place) from ``t`` to ``te``; returns (status, stop time)."""
     b0, b1, d0, d1, m0, m1, s0, s1, in0, in1 = rates
@@ -89,6 +92,10 @@ def _substep(
         cache_prob,
         cache_ok,
         cache_new,
+        cache_mean,
+        cache_mean_ok,
+        gen,
+        second,
         expm_work,
         arr_t,
         arr_i,
@@ -96,6 +103,7 @@ def _substep(
         ub,
     ) = work
     n = x.shape[0]
+    big = gen.shape[0]
     h = te - t
     hm = 0.5 * h
     k = 0
@@ -117,6 +125,7 @@ def _substep(
         xl[i] = 0
         batch[i] = 0
         arrived[i] = 0.0  # cells arriving in leapt type i at mid-step (move half of the splitting)
+        second[i] = np.nan  # a mover's net growth rate over the second half (NaN: its birth)
         has_move = False
         for p in range(m_ptr[i], m_ptr[i + 1]):
             if m0[m_idx[p]] > 0.0 or m1[m_idx[p]] > 0.0:
@@ -150,14 +159,16 @@ def _substep(
                 continue
             # the chain of the leapt movers; a type simulated event by event is absorbing (a
             # cell that lands there stays, and joins that simulation at mid-step)
-            sub = cache_new[ci]
+            sub = cache_new[ci]  # the chain's generator x h; column `big`: birth x h
             for a in range(size):
                 for c in range(size):
                     sub[a, c] = 0.0
+                sub[a, big] = 0.0
             for q in range(lo, hi):
                 i = comp_members[q]
                 if not mover[i]:
                     continue
+                sub[q - lo, big] = 0.5 * (b0[i] + b1[i]) * h
                 for p in range(m_ptr[i], m_ptr[i + 1]):
                     e = m_idx[p]
                     r = 0.5 * (m0[e] + m1[e]) * h
@@ -165,10 +176,11 @@ def _substep(
                     sub[q - lo, q - lo] -= r
                 # death is part of the chain: each cell's fate (where it is, or dead)
                 sub[q - lo, q - lo] -= 0.5 * (d0[i] + d1[i]) * h
-            # same generator as this component's last one, or as another component's (e.g.
+            # same chain as this component's last one, or as another component's (e.g.
             # genotypes that move and die alike, with the same types leapt): same transition
-            # matrix
+            # matrix; the same births too: same mean matrix
             found = -1
+            found_mean = -1
             for cj in range(-1, comp_ptr.shape[0] - 1):
                 cc = ci if cj < 0 else cj
                 if cj == ci or not cache_ok[cc] or comp_ptr[cc + 1] - comp_ptr[cc] != size:
@@ -181,21 +193,68 @@ def _substep(
                             break
                     if not same:
                         break
-                if same:
+                if not same:
+                    continue
+                if found < 0:
                     found = cc
+                if correct and cache_mean_ok[cc]:
+                    for a in range(size):
+                        if cache_sub[cc, a, big] != sub[a, big]:
+                            same = False
+                            break
+                    if same:
+                        found_mean = cc
+                        break
+                if not correct:
                     break
             prob = cache_prob[ci]
+            mean = cache_mean[ci]
             if found < 0:
                 expm_transition(sub, size, prob, expm_work)
             elif found != ci:
                 for a in range(size):
                     for c in range(size):
                         prob[a, c] = cache_prob[found, a, c]
-            if found != ci:
+            if correct:
+                if found_mean < 0:
+                    # the exact mean over the step: expm of the chain plus births
+                    for a in range(size):
+                        for c in range(size):
+                            gen[a, c] = sub[a, c]
+                        gen[a, a] += sub[a, big]
+                    expm_mean(gen, size, mean, expm_work)
+                elif found_mean != ci:
+                    for a in range(size):
+                        for c in range(size):
+                            mean[a, c] = cache_mean[found_mean, a, c]
+            if found != ci or (correct and found_mean != ci):
                 for a in range(size):
                     for c in range(size):
                         cache_sub[ci, a, c] = sub[a, c]
+                    cache_sub[ci, a, big] = sub[a, big]
                 cache_ok[ci] = True
+                cache_mean_ok[ci] = correct
+            if correct:
+                # Mean correction (where the splitting's bias would exceed its bound): the
+                # second half's births of each mover are set so that its expected count at the
+                # end, given the counts at the start, is the exact x expm((A + B) h) rather than
+                # the splitting's x e^{B h/2} expm(A h) e^{B h/2}.  The mean is then exact at
+                # any step; the splitting touches only the higher moments.
+                for qq in range(lo, hi):
+                    j = comp_members[qq]
+                    if not mover[j]:
+                        continue
+                    split = 0.0
+                    exact = 0.0
+                    for q in range(lo, hi):
+                        i = comp_members[q]
+                        if mover[i] and xs[i] > 0:
+                            # the first half's expected growth (birth linear from b0 to b1)
+                            g1 = np.exp(hm * (b0[i] + 0.25 * (b1[i] - b0[i])))
+                            split += xs[i] * g1 * prob[q - lo, qq - lo]
+                            exact += xs[i] * mean[q - lo, qq - lo]
+                    if split > 0.0 and exact > 0.0:
+                        second[j] = np.log(exact / split) / hm
             for q in range(lo, hi):
                 i = comp_members[q]
                 if not mover[i]:
@@ -227,8 +286,16 @@ def _substep(
                         arr_c[k] = c
                         k += 1
         for j in range(n):
-            if mover[j]:  # deaths were in the chain: births only
-                xl[j] += leap_part(rng, np.int64(arrived[j]), b0[j], b1[j], 0.0, 0.0, 0.5, 1.0, h)
+            if mover[j]:  # deaths were in the chain: births only (or the correction's net rate)
+                r = second[j]
+                if np.isnan(r):
+                    xl[j] += leap_part(
+                        rng, np.int64(arrived[j]), b0[j], b1[j], 0.0, 0.0, 0.5, 1.0, h
+                    )
+                elif r >= 0.0:
+                    xl[j] += leap_part(rng, np.int64(arrived[j]), r, r, 0.0, 0.0, 0.5, 1.0, h)
+                else:
+                    xl[j] += leap_part(rng, np.int64(arrived[j]), 0.0, 0.0, -r, -r, 0.5, 1.0, h)
             elif arrived[j] > 0:  # cells that joined a leapt type that does not move
                 xl[j] += leap_part(
                     rng, np.int64(arrived[j]), b0[j], b1[j], d0[j], d1[j], 0.5, 1.0, h
@@ -384,6 +451,7 @@ def run_block(
     max_arrivals,
     max_move_fraction,
     max_commutator,
+    mean_correction_above,
     normal_above,
     out_counts,
     out_status,
@@ -417,10 +485,14 @@ def run_block(
     big = 1
     for ci in range(n_comp):
         big = max(big, comp_ptr[ci + 1] - comp_ptr[ci])
-    cache_sub = np.zeros((n_comp, big, big))
+    cache_sub = np.zeros((n_comp, big, big + 1))
     cache_prob = np.zeros((n_comp, big, big))
+    cache_mean = np.zeros((n_comp, big, big))
+    cache_mean_ok = np.zeros(n_comp, dtype=np.bool_)
     cache_ok = np.zeros(n_comp, dtype=np.bool_)
-    cache_new = np.zeros((n_comp, big, big))
+    cache_new = np.zeros((n_comp, big, big + 1))
+    gen = np.zeros((big, big))
+    second = np.empty(n)
     expm_work = np.zeros((6, big, big))
     step_stats = np.zeros(2)  # the current grid step's largest move rate and commutator
     lone_step = False
@@ -486,6 +558,10 @@ def run_block(
         cache_prob,
         cache_ok,
         cache_new,
+        cache_mean,
+        cache_mean_ok,
+        gen,
+        second,
         expm_work,
         arr_t,
         arr_i,
@@ -551,12 +627,28 @@ def run_block(
                 te = tb
                 if step_stats[0] > 0.0:
                     # at most max_move_fraction of a type's cells move per step, unless the
-                    # commutator is so small that a longer step keeps h^2 * comm <= bound
+                    # commutator is so small that a longer step keeps h^2 * comm <= bound;
+                    # equal sub-steps across the rest of the grid step (one transition matrix)
                     h_move = max_move_fraction / step_stats[0]
                     h_comm = np.inf
+                    h_plain = np.inf  # longest step whose mean needs no correction
                     if step_stats[1] > 0.0:
                         h_comm = np.sqrt(max_commutator / step_stats[1])
-                    te = min(tb, t + max(h_move, h_comm))
+                        h_plain = np.sqrt(mean_correction_above / step_stats[1])
+                    h_max = max(h_move, h_comm)
+                    h_short = max(h_move, min(h_comm, h_plain))
+                    if h_max > h_short:
+                        # steps longer than an uncorrected one only while every spawn edge
+                        # is expected to emit at most max_arrivals cells in the step, so that
+                        # spawned cells are still followed one by one from their own time
+                        # rather than batched
+                        emit = 0.0
+                        for e in range(ns):
+                            emit = max(emit, max(s_s[e], s_e[e]) * x[ssrc[e]])
+                        if emit > 0.0:
+                            h_max = max(h_short, min(h_max, max_arrivals / emit))
+                    if tb - t > h_max * (1.0 + 1e-9):
+                        te = t + (tb - t) / np.ceil((tb - t) / h_max - 1e-9)
                 force = False
                 if stop_total > 0:
                     for i in range(n):
@@ -602,10 +694,11 @@ def run_block(
                 for e in range(ns):
                     s0[e] = s_s[e] + ws * (s_e[e] - s_s[e])
                     s1[e] = s_s[e] + we * (s_e[e] - s_s[e])
+                correct = (te - t) ** 2 * step_stats[1] > mean_correction_above
                 status, t_stop = _substep(
                     rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals,
                     normal_above,
-                    stop_total, stop_mask, extinction_possible,
+                    stop_total, stop_mask, extinction_possible, correct,
                 )  # fmt: skip
                 if status == 0:
                     t_stop = np.nan

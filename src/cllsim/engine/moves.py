@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["edges_by_source", "expm_transition", "move_components"]
+__all__ = ["edges_by_source", "expm_mean", "expm_transition", "move_components"]
 
 
 @nb.njit(cache=True)
@@ -63,18 +63,11 @@ _INV_FACTORIAL = np.array([1.0 / float(np.prod(np.arange(1, k + 1))) for k in ra
 
 
 @nb.njit(cache=True)
-def expm_transition(a, n, out, w):
+def _expm(a, n, w):
     """Matrix exponential of ``a[:n, :n]`` (scaling and squaring of the degree-12 Taylor
-    polynomial, evaluated by Paterson–Stockmeyer in 5 products), for generators of a cell's
-    fate, written into ``out[:n, :n]``.
-
-    ``a`` : a generator times a time: off-diagonal rates >= 0, rows summing to 0 (pure moves)
-    or to minus the death rate (a cell can also die).  ``out[i, j]`` is the probability that a
-    cell in ``i`` is in ``j`` at the end; ``1 - sum_j out[i, j]`` that it died.  The matrix is
-    scaled to norm <= 0.5, where the truncation error is below 0.5^13/13! = 2e-14; negative
-    round-off is clipped and a row sum above 1 (round-off) is scaled back to 1.  ``w`` :
-    float64[6, >= n, >= n] scratch space, so that no call allocates.
-    """
+    polynomial, evaluated by Paterson–Stockmeyer in 5 products), left in ``w[slot]``; returns
+    the slot.  The matrix is scaled to norm <= 0.5, where the truncation error is below
+    0.5^13/13! = 2e-14."""
     norm = 0.0
     for i in range(n):
         r = 0.0
@@ -116,6 +109,21 @@ def expm_transition(a, n, out, w):
     for _ in range(s):
         _matmul(w, cur, cur, 9 - cur, n)  # 5 -> 4 -> 5 ...
         cur = 9 - cur
+    return cur
+
+
+@nb.njit(cache=True)
+def expm_transition(a, n, out, w):
+    """Matrix exponential of ``a[:n, :n]`` (:func:`_expm`) for generators of a cell's fate,
+    written into ``out[:n, :n]``.
+
+    ``a`` : a generator times a time: off-diagonal rates >= 0, rows summing to 0 (pure moves)
+    or to minus the death rate (a cell can also die).  ``out[i, j]`` is the probability that a
+    cell in ``i`` is in ``j`` at the end; ``1 - sum_j out[i, j]`` that it died.  Negative
+    round-off is clipped and a row sum above 1 (round-off) is scaled back to 1.  ``w`` :
+    float64[6, >= n, >= n] scratch space, so that no call allocates.
+    """
+    cur = _expm(a, n, w)
     for i in range(n):
         tot = 0.0
         for j in range(n):
@@ -141,3 +149,16 @@ def edges_by_source(src, n):
         idx[fill[src[e]]] = e
         fill[src[e]] += 1
     return ptr, idx
+
+
+@nb.njit(cache=True)
+def expm_mean(a, n, out, w):
+    """Matrix exponential of ``a[:n, :n]`` (:func:`_expm`) for the mean of a linear
+    multi-type branching process: ``a`` a generator times a time (off-diagonal move rates
+    >= 0, net growth on the diagonal), ``out[i, j]`` the expected number of cells in ``j`` at
+    the end per cell in ``i`` at the start.  Entries are >= 0 exactly; negative round-off is
+    clipped."""
+    cur = _expm(a, n, w)
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = max(w[cur, i, j], 0.0)

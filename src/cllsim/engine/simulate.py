@@ -167,6 +167,7 @@ def _run_block(
             int(algorithm.max_exact_arrivals),
             float(algorithm.max_move_fraction),
             float(algorithm.max_commutator),
+            float(algorithm.mean_correction_above),
             float(algorithm.normal_above),
             *outs,
         )
