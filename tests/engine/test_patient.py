@@ -342,3 +342,53 @@ def test_rate_tables_from_a_start_day_keep_the_doses_before_it():
     for name in ("birth", "death", "move_rate"):
         a, b = integral(late, getattr(late, name)), integral(full, getattr(full, name))
         np.testing.assert_allclose(a, b, rtol=0.02, atol=1e-3, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["ibrutinib-continuous", "ven-obi", "clb-obi"])
+def test_rate_tables_follow_each_types_own_parameters(name, monkeypatch):
+    """The rate tables are computed once per distinct column and expanded to every type and
+    edge; each column must still be its own type's (or edge's) formula on the exposures:
+    birth x (1 - BTK inhibition x occupancy) x (1 - mutation probability), death plus each
+    drug's kill, moves scaled by occupancy or set by the venetoclax kill, spawns at the
+    source's birth times the mutation probability (fine tables, before averaging)."""
+    from cllsim.engine.patient import patient_doses
+    from cllsim.model.compile import EGRESS, HOMING, PERSISTER_ENTRY
+    from cllsim.pkpd import DRUGS, exposure_table
+
+    monkeypatch.setattr(
+        "cllsim.engine.patient.averaged_tables", lambda knots, tables, *_: (knots, list(tables))
+    )
+    sc = load_scenario(name).model_copy(update={"horizon_days": 300.0})
+    cm = compile_model(sc)
+    net = patient_network(sc, np.zeros(cm.n_types, dtype=np.int64), cm=cm)
+    doses = patient_doses(sc)
+    used = sorted({d.drug for d in doses})
+    ex = exposure_table(doses, [DRUGS[u] for u in used], net.knots_days)
+    zero = np.zeros((net.knots_days.size, 1))
+    occ, cv, co, cc = (
+        ex[:, [used.index(d)]] if d in used else zero
+        for d in ("ibrutinib", "venetoclax", "obinutuzumab", "chlorambucil")
+    )
+    birth_total = cm.birth * (1 - cm.ibr_birth_inhibition * occ)
+    kill = cm.ven_kmax * cv**cm.ven_hill / (cm.ven_ec50**cm.ven_hill + cv**cm.ven_hill)
+    death = (
+        cm.death + cm.ibr_death * occ + kill + cm.obi_kmax * co / (cm.obi_ec50 + co)
+        + cm.clb_kmax * cc / (cm.clb_ec50 + cc)
+    )  # fmt: skip
+    lost = np.zeros(cm.n_types)
+    np.add.at(lost, cm.spawn_src, cm.spawn_prob)
+    eff = cm.btki_effect[cm.move_src] * occ
+    move = cm.move_rate * np.select(
+        [cm.move_kind == EGRESS, cm.move_kind == HOMING],
+        [1 + cm.egress_gain * eff, np.clip(1 - cm.homing_block * eff, 0, None)],
+        1.0,
+    )
+    entry = cm.move_kind == PERSISTER_ENTRY
+    move[:, entry] = cm.persister_entry_per_kill * kill[:, cm.move_src[entry]]
+    for got, want in (
+        (net.birth, birth_total * (1 - lost)),
+        (net.death, death),
+        (net.move_rate, move),
+        (net.spawn_rate, birth_total[:, cm.spawn_src] * cm.spawn_prob),
+    ):
+        np.testing.assert_allclose(got, np.broadcast_to(want, got.shape), rtol=1e-12, atol=0)

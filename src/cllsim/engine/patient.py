@@ -243,6 +243,12 @@ def _exposed(doses: tuple[Dose, ...], factors: dict[str, float]) -> tuple[Dose, 
     )
 
 
+def _unique_rows(a: NDArray) -> tuple[NDArray, NDArray[np.int64]]:
+    """Distinct rows of ``a`` and, for every row, the index of its distinct row."""
+    rows, inverse = np.unique(a, axis=0, return_inverse=True)
+    return rows, inverse.reshape(-1)
+
+
 def _rates(
     cm: CompiledModel, doses: tuple[Dose, ...], horizon: float, start: float = 0.0
 ) -> dict[str, NDArray]:
@@ -269,42 +275,79 @@ def _rates(
 
     # only the drugs given contribute (a drug not given adds exactly 0 to every rate)
     occ, cv, co, cc = col("ibrutinib"), col("venetoclax"), col("obinutuzumab"), col("chlorambucil")
-    shape = (knots.size, cm.n_types)
-    birth_total = np.broadcast_to(cm.birth, shape).copy()
-    death = np.broadcast_to(cm.death, shape).copy()
-    ven_kill = None
+
+    # Rates are computed once per distinct column: types (and edges) with the same
+    # parameters share one, and the averaged tables are expanded to every type and edge at
+    # the end.  Same arithmetic per column, so the same numbers as computing every column.
+    # Columns that vary instead of 40 + 40 + 110 + 32: ibrutinib 16 + 8 + 12 + 16, Ven-Obi
+    # 0 + 16 + 8 + 0, Clb-Obi 0 + 8 + 0 + 0; _rates for 10 years 19.9 -> 13.7 ms
+    # (ibrutinib), 22.2 -> 13.7 ms (Ven-Obi), 12.2 -> 8.4 ms (Clb-Obi).
+    # each table's distinct columns, from the parameters of the drugs given that enter it
+    def given(x: NDArray | None, *params: NDArray) -> list[NDArray]:
+        return [p if x is not None else np.zeros_like(p, dtype=np.float64) for p in params]
+
+    gkind, type_g = _unique_rows(np.column_stack([cm.birth, *given(occ, cm.ibr_birth_inhibition)]))
+    vkind, type_v = _unique_rows(np.column_stack(given(cv, cm.ven_kmax, cm.ven_ec50)))
+    dkind, type_d = _unique_rows(
+        np.column_stack(
+            [cm.death, *given(occ, cm.ibr_death), *given(cv, type_v),
+             *given(co, cm.obi_kmax, cm.obi_ec50), *given(cc, cm.clb_kmax, cm.clb_ec50)]
+        )
+    )  # fmt: skip
+    g_birth, g_inh = gkind.T
+    birth_total = np.broadcast_to(g_birth, (knots.size, g_birth.size)).copy()
     if occ is not None:
-        birth_total *= 1 - cm.ibr_birth_inhibition * occ
-        death += cm.ibr_death * occ
+        birth_total *= 1 - g_inh * occ
+    ven_kill = None
     if cv is not None:
         cvh = np.power(cv, cm.ven_hill)
-        ven_kill = cm.ven_kmax * cvh / (np.power(cm.ven_ec50, cm.ven_hill) + cvh)
-        death += ven_kill
+        ven_kill = vkind[:, 0] * cvh / (np.power(vkind[:, 1], cm.ven_hill) + cvh)
+    d0, ibr_d, d_v, o_kmax, o_ec50, c_kmax, c_ec50 = dkind.T
+    death = np.broadcast_to(d0, (knots.size, d0.size)).copy()
+    if occ is not None:
+        death += ibr_d * occ
+    if ven_kill is not None:
+        death += ven_kill[:, d_v.astype(np.int64)]
     if co is not None:
-        death += cm.obi_kmax * co / (cm.obi_ec50 + co)
+        death += o_kmax * co / (o_ec50 + co)
     if cc is not None:
-        death += cm.clb_kmax * cc / (cm.clb_ec50 + cc)
-    spawn_rate = birth_total[:, cm.spawn_src] * cm.spawn_prob
+        death += c_kmax * cc / (c_ec50 + cc)
     lost = np.zeros(cm.n_types)
     np.add.at(lost, cm.spawn_src, cm.spawn_prob)
-    move = np.broadcast_to(cm.move_rate, (knots.size, cm.move_rate.size)).copy()
+    birth_kind, birth_col = _unique_rows(np.column_stack([type_g, lost]))
+    birth = birth_total[:, birth_kind[:, 0].astype(np.int64)] * (1 - birth_kind[:, 1])
+    spawn_kind, spawn_col = _unique_rows(np.column_stack([type_g[cm.spawn_src], cm.spawn_prob]))
+    spawn_rate = birth_total[:, spawn_kind[:, 0].astype(np.int64)] * spawn_kind[:, 1]
+    # a move: its rate and kind, and what its kind reads of its source (BTKi effect for
+    # egress and homing, venetoclax kill for persister entry)
+    entry = cm.move_kind == PERSISTER_ENTRY
+    edge_kind, move_col = _unique_rows(
+        np.column_stack(
+            [cm.move_rate, cm.move_kind,
+             *given(occ, np.where(entry, 0.0, cm.btki_effect[cm.move_src])),
+             *given(cv, np.where(entry, type_v[cm.move_src], -1))]
+        )
+    )  # fmt: skip
+    rate, mkind, eff, src_v = edge_kind.T
+    move = np.broadcast_to(rate, (knots.size, rate.size)).copy()
     if occ is not None:
-        for kind, factor in (
-            (EGRESS, lambda eff: 1 + cm.egress_gain * eff),
-            (HOMING, lambda eff: np.clip(1 - cm.homing_block * eff, 0, None)),
+        for k, factor in (
+            (EGRESS, lambda e: 1 + cm.egress_gain * e),
+            (HOMING, lambda e: np.clip(1 - cm.homing_block * e, 0, None)),
         ):
-            edges = np.flatnonzero(cm.move_kind == kind)
-            move[:, edges] *= factor(cm.btki_effect[cm.move_src[edges]] * occ)
-    edges = np.flatnonzero(cm.move_kind == PERSISTER_ENTRY)
+            edges = np.flatnonzero(mkind == k)
+            move[:, edges] *= factor(eff[edges] * occ)
+    edges = np.flatnonzero(mkind == PERSISTER_ENTRY)
     move[:, edges] = (
-        cm.persister_entry_per_kill * ven_kill[:, cm.move_src[edges]]
+        cm.persister_entry_per_kill * ven_kill[:, src_v[edges].astype(np.int64)]
         if ven_kill is not None
         else 0.0
     )
-    birth = birth_total * (1 - lost)
     knots, (birth, death, move, spawn_rate) = averaged_tables(
         knots, (birth, death, move, spawn_rate), _AVERAGE_TOL, _AVERAGE_MAX_DAYS
     )
+    birth, death = birth[:, birth_col], death[:, type_d]
+    move, spawn_rate = move[:, move_col], spawn_rate[:, spawn_col]
     return {
         "knots_days": knots,
         "birth": birth,
