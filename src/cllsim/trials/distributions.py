@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import stats
+from scipy import special, stats
 
 __all__ = [
     "CategoricalDist",
@@ -221,10 +221,22 @@ def frozen_distribution(dist: NormalDist | LogNormalDist | UniformDist) -> tuple
 def _truncated_normal(
     mu: float, sd: float, lo: float, hi: float, n: int, rng: np.random.Generator
 ) -> NDArray:
+    """``n`` draws of N(mu, sd) truncated to [lo, hi], by inversion of one uniform each, as
+    ``scipy.stats.truncnorm.rvs`` draws them (same uniforms; values equal to ~1e-15), in
+    microseconds instead of its ~0.3 ms per call (a trial draws a dozen per patient).  The
+    tail the bounds lie in is taken from the side where the normal CDF keeps its precision
+    (all bounds within 37 SD of the mean)."""
     a, b = (lo - mu) / sd, (hi - mu) / sd
     if math.isinf(a) and math.isinf(b):
-        return stats.norm.rvs(loc=mu, scale=sd, size=n, random_state=rng)
-    return stats.truncnorm.rvs(a, b, loc=mu, scale=sd, size=n, random_state=rng)
+        return mu + sd * rng.standard_normal(n)
+    u = rng.uniform(size=n)
+    if a < 0:
+        pa, pb = special.ndtr(a), special.ndtr(b)
+        z = special.ndtri(pa + u * (pb - pa))
+    else:  # both bounds right of the mean: upper-tail probabilities
+        qa, qb = special.ndtr(-a), special.ndtr(-b)
+        z = -special.ndtri(qa - u * (qa - qb))
+    return mu + sd * np.clip(z, a, b)
 
 
 def draw_distribution(
@@ -254,5 +266,5 @@ def draw_distribution(
         x = np.exp(_truncated_normal(math.log(dist.median), dist.log_sd, lo,
                                      math.log(dist.high), n, rng))  # fmt: skip
     else:
-        x = stats.uniform.rvs(loc=dist.low, scale=dist.high - dist.low, size=n, random_state=rng)
+        x = dist.low + (dist.high - dist.low) * rng.uniform(size=n)
     return x if multiplier is None else x * np.asarray(multiplier, dtype=np.float64)
