@@ -392,3 +392,16 @@ def test_rate_tables_follow_each_types_own_parameters(name, monkeypatch):
         (net.spawn_rate, birth_total[:, cm.spawn_src] * cm.spawn_prob),
     ):
         np.testing.assert_allclose(got, np.broadcast_to(want, got.shape), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(
+    "name", ["untreated", "ibrutinib-continuous", "ven-obi", "clb-obi", "venetoclax-continuous"]
+)
+def test_patient_doses_come_sorted(name):
+    """patient_doses returns a regimen's doses as given when there are no extra doses (every
+    regimen builds them in order): they must be in the order sort_doses would give."""
+    from cllsim.engine.patient import patient_doses
+    from cllsim.pkpd import sort_doses
+
+    doses = patient_doses(load_scenario(name))
+    assert doses == sort_doses(doses)

@@ -25,6 +25,7 @@ from cllsim.model import COMPARTMENTS, CompiledModel, Scenario, compile_model
 from cllsim.model.compile import EGRESS, HOMING, PERSISTER_ENTRY, PHENOTYPES
 from cllsim.pkpd import DRUGS, Dose, exposure_grid, exposure_table, merge_doses
 from cllsim.pkpd import regimens as rx
+from cllsim.pkpd.dosing import dose_columns
 from cllsim.seeding import RngLike, child_generator, child_sequence, root_sequence, seed_provenance
 
 __all__ = [
@@ -162,7 +163,8 @@ def patient_doses(scenario: Scenario) -> tuple[Dose, ...]:
         )
         for d in tr.extra_doses
     )
-    return merge_doses(tuple(d for d in doses if d.time_days < scenario.horizon_days), extra)
+    kept = tuple(d for d in doses if d.time_days < scenario.horizon_days)
+    return merge_doses(kept, extra) if extra else kept  # every regimen comes sorted
 
 
 def _periods(doses: tuple[Dose, ...]) -> tuple[tuple[float, float, frozenset[str]], ...]:
@@ -420,12 +422,9 @@ def simulate(
     ended = float(res.stop_time_days[0]) if res.status[0] == 2 else None
     kept = visits <= ended if ended is not None else np.ones(visits.size, dtype=bool)
     counts = _tidy(cm, visits[kept], res.counts[0][kept])
+    columns = dose_columns(doses)
     dose_df = pd.DataFrame(
-        {
-            "time_days": [d.time_days for d in doses],
-            "drug": [d.drug for d in doses],
-            "amount_mg": [d.amount_mg for d in doses],
-        }
+        {"time_days": columns.time_days, "drug": columns.drug, "amount_mg": columns.amount_mg}
     )
     return PatientResult(
         scenario=scenario,
