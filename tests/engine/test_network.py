@@ -189,3 +189,25 @@ def test_stop_total_with_subset_of_types():
     hit = res.status == 2
     assert hit.mean() > 0.5
     assert np.all(res.stop_counts[hit, 1] == 100)
+
+
+def test_a_distant_stop_total_leaves_the_run_as_without_it():
+    """A stop total far above the population (1e12 against a few hundred cells) must not
+    change how the run is simulated: same seed, same numbers as without the stop.  (The
+    counted types used to go event by event whenever a step held fewer than 64 expected
+    events, however far the limit: a venetoclax patient in deep remission took twice as
+    long with the burden limit as without.)"""
+    net = Network(
+        types=("blood", "node"),
+        initial=(200, 100),
+        birth=[0.1, 0.3],
+        death=[0.2, 0.1],
+        moves=[("blood", "node"), ("node", "blood")],
+        move_rate=[0.5, 0.3],
+    )
+    kw = {"times_days": [5.0, 10.0, 30.0], "n_runs": 50, "rng": 8,
+          "algorithm": KendallLeap(exact_below=100)}  # fmt: skip
+    free = simulate_network(net, **kw)
+    stopped = simulate_network(net, stop=StopCondition(total_at_least=10**12), **kw)
+    assert np.array_equal(free.counts, stopped.counts)
+    assert np.all(stopped.status == 0)

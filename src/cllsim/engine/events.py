@@ -59,8 +59,10 @@ def substep_end(
     The counted total ``T`` can grow at most at rate ``lam = max(b - d)`` over counted types
     plus the flow ``F`` into them; the leap is taken only while
     ``(T + F h) e^{lam h} + 8 sqrt(V h + 1) e^{lam h} < M`` (``V`` the event rate), so that
-    reaching ``M`` inside a leap is an 8-sigma event.  When that allows fewer than 64 events,
-    leaping saves nothing: the counted types go exact, in pieces of ~1e4 expected events.
+    reaching ``M`` inside a leap is an 8-sigma event.  When that margin shortens the step to
+    fewer than 64 events, leaping saves nothing: the counted types go exact, in pieces of
+    ~1e4 expected events.  (A population far below ``M`` leaps as it would without a stop,
+    however few its events.)
     """
     n = x.shape[0]
     tm = 0.0
@@ -88,7 +90,7 @@ def substep_end(
         if (tm + flow * h) * g + _Z_MARGIN * np.sqrt(var * h + 1.0) * g < stop_total:
             break
         h *= 0.5
-    if var * h < _FORCE_EXACT_EVENTS:
+    if h < tb - t and var * h < _FORCE_EXACT_EVENTS:
         # event by event, in pieces of about _EXACT_PIECE_EVENTS expected events, so that a
         # population that turns away from the limit goes back to leaping
         return min(tb, t + _EXACT_PIECE_EVENTS / var), True
