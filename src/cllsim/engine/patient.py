@@ -9,7 +9,6 @@ cells.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -239,8 +238,13 @@ def _exposed(doses: tuple[Dose, ...], factors: dict[str, float]) -> tuple[Dose, 
     (linear PK, so a factor on the amount is the same factor on every concentration)."""
     if not factors:
         return doses
+    # the doses are valid and every factor lies in [0.05, 20] (PatientSpec): the scaled
+    # doses are valid too, so they are made without checking each again
+    scaled = Dose._unchecked
     return tuple(
-        dataclasses.replace(d, amount_mg=d.amount_mg * factors[d.drug]) if d.drug in factors else d
+        scaled(d.time_days, d.drug, d.amount_mg * float(factors[d.drug]), d.route, d.duration_days)
+        if d.drug in factors
+        else d
         for d in doses
     )
 
