@@ -35,7 +35,7 @@ def _timed(fn, repeat: int) -> float:
 def time_patient(repeat: int) -> dict[str, Any]:
     """Medians (s) for the patient workloads, with the network's size."""
     from cllsim.engine import simulate_network
-    from cllsim.engine.patient import PATIENT_ALGORITHM, _history, patient_network, simulate
+    from cllsim.engine.patient import PATIENT_ALGORITHM, day_zero, patient_network, simulate
     from cllsim.model import compile_model, load_scenario
     from cllsim.seeding import child_generator, root_sequence
 
@@ -47,13 +47,7 @@ def time_patient(repeat: int) -> dict[str, Any]:
     ):
         sc = load_scenario(name).model_copy(update={"horizon_days": horizon})
         cm = compile_model(sc)
-        # day 0 as simulate(sc, rng=1) has it: the history's subclones, split over the types
-        draw = child_generator(root_sequence(1), 0)
-        sub, _ = _history(cm, sc, draw)
-        x0 = np.zeros(cm.n_types, dtype=np.int64)
-        for g in range(len(cm.genotypes)):
-            types = np.flatnonzero(cm.type_genotype == g)
-            x0[types] = draw.multinomial(sub[g], cm.initial_fraction[types])
+        x0, _, _ = day_zero(cm, sc, child_generator(root_sequence(1), 0))  # as simulate(rng=1)
         net = patient_network(sc, x0, cm=cm)
         visits = np.arange(0.0, horizon + 1, 28.0)
         out[name] = {

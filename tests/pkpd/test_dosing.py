@@ -81,3 +81,11 @@ def test_dose_arrays_selects_one_drug() -> None:
     assert amount.tolist() == [2.0, 3.0]
     assert duration.tolist() == [0.5, 0.0]
     assert oral.tolist() == [False, True]
+
+
+def test_scaled_dose_keeps_every_field_but_the_amount() -> None:
+    dose = Dose(3.0, "obinutuzumab", 1000.0, "iv_infusion", 4 / 24)
+    assert dose.scaled(0.5) == Dose(3.0, "obinutuzumab", 500.0, "iv_infusion", 4 / 24)
+    for bad in (0.0, -1.0, float("inf"), float("nan")):
+        with pytest.raises(SpecError, match="factor must be a finite number > 0"):
+            dose.scaled(bad)

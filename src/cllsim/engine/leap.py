@@ -95,6 +95,7 @@ def _substep(
         cache_mean,
         cache_mean_ok,
         gen,
+        grown,
         second,
         expm_work,
         arr_t,
@@ -240,6 +241,11 @@ def _substep(
                 # end, given the counts at the start, is the exact x expm((A + B) h) rather than
                 # the splitting's x e^{B h/2} expm(A h) e^{B h/2}.  The mean is then exact at
                 # any step; the splitting touches only the higher moments.
+                for q in range(lo, hi):  # each mover's expected cells after the first half
+                    i = comp_members[q]
+                    grown[q - lo] = 0.0
+                    if mover[i] and xs[i] > 0:  # (birth linear from b0 to b1)
+                        grown[q - lo] = xs[i] * np.exp(hm * (b0[i] + 0.25 * (b1[i] - b0[i])))
                 for qq in range(lo, hi):
                     j = comp_members[qq]
                     if not mover[j]:
@@ -247,12 +253,9 @@ def _substep(
                     split = 0.0
                     exact = 0.0
                     for q in range(lo, hi):
-                        i = comp_members[q]
-                        if mover[i] and xs[i] > 0:
-                            # the first half's expected growth (birth linear from b0 to b1)
-                            g1 = np.exp(hm * (b0[i] + 0.25 * (b1[i] - b0[i])))
-                            split += xs[i] * g1 * prob[q - lo, qq - lo]
-                            exact += xs[i] * mean[q - lo, qq - lo]
+                        if grown[q - lo] > 0.0:
+                            split += grown[q - lo] * prob[q - lo, qq - lo]
+                            exact += xs[comp_members[q]] * mean[q - lo, qq - lo]
                     if split > 0.0 and exact > 0.0:
                         second[j] = np.log(exact / split) / hm
             for q in range(lo, hi):
@@ -288,14 +291,10 @@ def _substep(
         for j in range(n):
             if mover[j]:  # deaths were in the chain: births only (or the correction's net rate)
                 r = second[j]
-                if np.isnan(r):
-                    xl[j] += leap_part(
-                        rng, np.int64(arrived[j]), b0[j], b1[j], 0.0, 0.0, 0.5, 1.0, h
-                    )
-                elif r >= 0.0:
-                    xl[j] += leap_part(rng, np.int64(arrived[j]), r, r, 0.0, 0.0, 0.5, 1.0, h)
-                else:
-                    xl[j] += leap_part(rng, np.int64(arrived[j]), 0.0, 0.0, -r, -r, 0.5, 1.0, h)
+                bb0, bb1, dd = b0[j], b1[j], 0.0  # uncorrected: the births
+                if not np.isnan(r):
+                    bb0, bb1, dd = max(r, 0.0), max(r, 0.0), max(-r, 0.0)
+                xl[j] += leap_part(rng, np.int64(arrived[j]), bb0, bb1, dd, dd, 0.5, 1.0, h)
             elif arrived[j] > 0:  # cells that joined a leapt type that does not move
                 xl[j] += leap_part(
                     rng, np.int64(arrived[j]), b0[j], b1[j], d0[j], d1[j], 0.5, 1.0, h
@@ -492,6 +491,7 @@ def run_block(
     cache_ok = np.zeros(n_comp, dtype=np.bool_)
     cache_new = np.zeros((n_comp, big, big + 1))
     gen = np.zeros((big, big))
+    grown = np.zeros(big)
     second = np.empty(n)
     expm_work = np.zeros((6, big, big))
     step_stats = np.zeros(2)  # the current grid step's largest move rate and commutator
@@ -561,6 +561,7 @@ def run_block(
         cache_mean,
         cache_mean_ok,
         gen,
+        grown,
         second,
         expm_work,
         arr_t,

@@ -32,6 +32,7 @@ __all__ = [
     "HISTORY_ALGORITHM",
     "PATIENT_ALGORITHM",
     "PatientResult",
+    "day_zero",
     "history_network",
     "patient_doses",
     "patient_network",
@@ -233,20 +234,26 @@ def _history(
     )
 
 
+def day_zero(
+    cm: CompiledModel, scenario: Scenario, rng: np.random.Generator
+) -> tuple[NDArray[np.int64], NDArray[np.int64], float]:
+    """The patient at day 0, drawn with ``rng`` (stream 0 of :func:`simulate`'s seed): cells
+    per type (each genotype's cells split over compartments and phenotypes as the diagnosis
+    split has them), cells per genotype, and the days the history took (NaN if explicit)."""
+    sub, history_days = _history(cm, scenario, rng)
+    x0 = np.zeros(cm.n_types, dtype=np.int64)
+    for g in range(len(cm.genotypes)):
+        types = np.flatnonzero(cm.type_genotype == g)
+        x0[types] = rng.multinomial(sub[g], cm.initial_fraction[types])
+    return x0, sub, history_days
+
+
 def _exposed(doses: tuple[Dose, ...], factors: dict[str, float]) -> tuple[Dose, ...]:
     """Doses as the patient's plasma sees them: amounts times ``patient.drug_exposure``
     (linear PK, so a factor on the amount is the same factor on every concentration)."""
     if not factors:
         return doses
-    # the doses are valid and every factor lies in [0.05, 20] (PatientSpec): the scaled
-    # doses are valid too, so they are made without checking each again
-    scaled = Dose._unchecked
-    return tuple(
-        scaled(d.time_days, d.drug, d.amount_mg * float(factors[d.drug]), d.route, d.duration_days)
-        if d.drug in factors
-        else d
-        for d in doses
-    )
+    return tuple(d.scaled(factors[d.drug]) if d.drug in factors else d for d in doses)
 
 
 def _unique_rows(a: NDArray) -> tuple[NDArray, NDArray[np.int64]]:
@@ -287,8 +294,8 @@ def _rates(
     # the end.  Same arithmetic per column, so the same numbers as computing every column.
     # Columns that vary instead of 40 + 40 + 110 + 32: ibrutinib 16 + 8 + 12 + 16, Ven-Obi
     # 0 + 16 + 8 + 0, Clb-Obi 0 + 8 + 0 + 0; _rates for 10 years 19.9 -> 13.7 ms
-    # (ibrutinib), 22.2 -> 13.7 ms (Ven-Obi), 12.2 -> 8.4 ms (Clb-Obi).
-    # each table's distinct columns, from the parameters of the drugs given that enter it
+    # (ibrutinib), 22.2 -> 13.7 ms (Ven-Obi), 12.2 -> 8.4 ms (Clb-Obi).  A column's key holds
+    # the parameters of the drugs given that enter it.
     def given(x: NDArray | None, *params: NDArray) -> list[NDArray]:
         return [p if x is not None else np.zeros_like(p, dtype=np.float64) for p in params]
 
@@ -410,12 +417,7 @@ def simulate(
     algorithm = PATIENT_ALGORITHM if algorithm is None else algorithm
     root = root_sequence(rng)
     cm = compile_model(scenario)
-    hist_rng = child_generator(root, 0)
-    sub, history_days = _history(cm, scenario, hist_rng)
-    x0 = np.zeros(cm.n_types, dtype=np.int64)
-    for g in range(len(cm.genotypes)):
-        types = np.flatnonzero(cm.type_genotype == g)
-        x0[types] = hist_rng.multinomial(sub[g], cm.initial_fraction[types])
+    x0, sub, history_days = day_zero(cm, scenario, child_generator(root, 0))
     doses = patient_doses(scenario)
     net = patient_network(scenario, x0, cm=cm, doses=doses)
     visits = scenario.visits.days_until(scenario.horizon_days)

@@ -110,6 +110,22 @@ class Dose:
         set_field(dose, "duration_days", duration_days)
         return dose
 
+    def scaled(self, factor: float) -> Dose:
+        """The same dose with ``factor`` times the amount (a positive finite factor keeps a
+        valid dose valid, so the result is not checked again).
+
+        Raises
+        ------
+        SpecError
+            For a factor that is not a finite number > 0.
+        """
+        f = float(factor)
+        if not 0.0 < f < math.inf:
+            raise SpecError(f"Dose.scaled: factor must be a finite number > 0, got {factor!r}")
+        return Dose._unchecked(
+            self.time_days, self.drug, self.amount_mg * f, self.route, self.duration_days
+        )
+
     def _validate(self) -> None:
         """Check every field and convert numbers to float; SpecError naming the bad one."""
         if not isinstance(self.drug, str) or not self.drug:
