@@ -9,12 +9,11 @@ change without a re-evaluation of the record (`python -m cllsim.calibrate.reeval
 Slow tier (`make verify`): issue 5's acceptance test.  At 2,000 patients, `cllsim trial
 cll14` must give PFS at 24 months within 4 points of the published value in each arm and
 uMRD (blood and marrow, 3 months after the end of treatment) within 6 points.  The model
-does not meet it yet (see docs/calibration.md: the best fit, run 5, has chi2 54 on 0 degrees
-of freedom; Clb-Obi PFS at 24 months is within 4 points since marrow homing follows marrow
-egress, but marrow comes out less MRD-positive than blood, Clb-Obi blood uMRD is too low and
-Ven-Obi PFS at 24 months about 8 points low), so it is marked as an expected failure,
-strictly: once the model reproduces the targets it reports XPASS as a failure and the marker
-must go.
+does not meet it yet (see docs/calibration.md: the best fit, run 6, has chi2 15 on 0 degrees
+of freedom; at 2,000 patients four targets are within, while Clb-Obi PFS at 24 months is 18
+points high, since only TP53-aberrant patients progress that early, and Ven-Obi blood uMRD 8
+points low).  Each target is its own test: the four that are reached must stay so, the two
+that are not are strict expected failures (an XPASS fails, and its mark must go).
 """
 
 from __future__ import annotations
@@ -40,14 +39,34 @@ def test_shipped_population_reproduces_the_calibration_record():
         assert got[row["target"]][0] == pytest.approx(row["simulated"], abs=1e-12), row
 
 
+#: Targets the shipped calibration does not reach yet (docs/calibration.md, "What the model
+#: still misses"): strict expected failures, so reaching one fails until its mark goes.
+NOT_REACHED = {"clb-obi/pfs_24", "ven-obi/umrd_blood_eot3"}
+
+
+@pytest.fixture(scope="module")
+def cll14_at_2000():
+    return run_trial(load_trial("cll14"), n_patients=2000, workers=2, rng=7).summary
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="calibration does not reach the CLL14 targets yet")
-def test_cll14_targets_at_2000_patients():
-    res = run_trial(load_trial("cll14"), n_patients=2000, workers=2, rng=7)
-    bad = []
-    for t in load_targets("cll14").targets:
-        arm = res.summary["arms"][t.arm]
-        sim = arm["pfs"]["24"] if t.endpoint == "pfs_24" else arm[t.endpoint]
-        if sim is None or abs(sim - t.value) > TOLERANCE[t.endpoint]:
-            bad.append(f"{t.key}: simulated {sim}, published {t.value}")
-    assert not bad, "; ".join(bad)
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param(
+            t,
+            id=t.key,
+            marks=[pytest.mark.xfail(strict=True, reason="not reached yet")]
+            if t.key in NOT_REACHED
+            else [],
+        )
+        for t in load_targets("cll14").targets
+    ],
+)
+def test_cll14_target_at_2000_patients(cll14_at_2000, target):
+    arm = cll14_at_2000["arms"][target.arm]
+    sim = arm["pfs"]["24"] if target.endpoint == "pfs_24" else arm[target.endpoint]
+    assert sim is not None
+    assert abs(sim - target.value) <= TOLERANCE[target.endpoint], (
+        f"{target.key}: simulated {sim}, published {target.value}"
+    )

@@ -28,20 +28,27 @@ BTKI = [(0.0, math.inf, {"BTKi"})]
 
 def test_derived_thresholds():
     assert IWCLL_2018.node_volume_ml(1.5) == pytest.approx(1.7671458676442586)
+    # the largest node holds a tenth of the nodal disease
+    assert IWCLL_2018.nodal_volume_ml(1.5) == pytest.approx(17.671458676442586)
+    assert IWCLL_2018.nodal_volume_ml(10.0) == pytest.approx(5235.987755982989)
     assert (1.5 ** (1 / IWCLL_2018.ln_size_exponent)) == pytest.approx(1.8371173070873836)
 
 
 def test_nodal_regrowth_from_nadir_on_first_visit_meeting_it():
     obs = observed(
-        [0, 90, 180, 270, 360, 450], alc=[20, 3, 2, 2, 2, 2], ln=[100, 10, 5, 9.0, 9.5, 30]
+        [0, 90, 180, 270, 360, 450], alc=[20, 3, 2, 2, 2, 2], ln=[200, 20, 10, 18.0, 19.0, 60]
     )
-    # 9.0 / 5 = 1.80 < 1.837; 9.5 / 5 = 1.90 >= 1.837
+    # 18 / 10 = 1.80 < 1.837; 19 / 10 = 1.90 >= 1.837 (and the largest node abnormal)
     assert progression(obs, treatment_periods=CHEMO) == (360.0, LN_PD)
 
 
-def test_tiny_residual_must_reach_one_abnormal_node():
-    obs = observed([0, 90, 180, 270], alc=[20, 2, 2, 2], ln=[100, 0.01, 1.5, 2.0])
-    assert progression(obs, treatment_periods=CHEMO) == (270.0, LN_PD)
+def test_tiny_residual_must_make_the_largest_node_abnormal():
+    """A residue regrowing from a tiny nadir is progression only once the largest node, a
+    tenth of the nodal disease, is above 1.5 cm: 17.7 mL of nodal disease, not 1.77."""
+    obs = observed([0, 90, 180, 270, 360], alc=[20, 2, 2, 2, 2], ln=[100, 0.01, 2.0, 17.0, 18.0])
+    assert progression(obs, treatment_periods=CHEMO) == (360.0, LN_PD)
+    one_node = IwcllCriteria(largest_node_share=1.0)
+    assert progression(obs, treatment_periods=CHEMO, criteria=one_node) == (180.0, LN_PD)
 
 
 def test_growth_without_response_is_from_baseline():
@@ -155,9 +162,11 @@ def test_indication_by_lymphadenopathy_and_stop_at_treatment():
         90.0,
         "progressive lymphadenopathy >= 50%",
     )
-    assert treatment_indication(observed([0, 90], alc=[5, 5], ln=[10, 600])) == (
+    # massive: the largest node (a tenth of the nodal disease) >= 10 cm, 5236 mL of disease
+    assert treatment_indication(observed([0, 90], alc=[5, 5], ln=[4000, 5300])) == (
         90.0,
         "massive lymphadenopathy (>= 10 cm)",
     )
-    treated = observed([0, 90], alc=[5, 5], ln=[10, 600]).assign(on_treatment=[False, True])
+    assert treatment_indication(observed([0, 90], alc=[5, 5], ln=[4000, 5200])) == (None, None)
+    treated = observed([0, 90], alc=[5, 5], ln=[10, 6000]).assign(on_treatment=[False, True])
     assert treatment_indication(treated) == (None, None)

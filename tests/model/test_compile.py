@@ -73,3 +73,21 @@ def test_pharmacodynamics_section_reaches_the_compiled_rates():
     np.testing.assert_allclose(new.ven_ec50, base.ven_ec50 / 2)
     np.testing.assert_allclose(new.obi_kmax, base.obi_kmax * 2)
     np.testing.assert_allclose(new.clb_kmax, base.clb_kmax * 2)
+
+
+def test_chlorambucil_kills_less_in_the_marrow_only():
+    """Marrow cells are the least primed (Davids 2012): the chlorambucil kill in the marrow is
+    the marrow factor times blood's; blood, recent emigrants and the node keep blood's."""
+    sc = load_scenario("clb-obi")
+    pd = sc.pharmacodynamics.model_copy(update={"chlorambucil_marrow_factor": 0.6})
+    cm = compile_model(sc.model_copy(update={"pharmacodynamics": pd}))
+    comp = np.array(INTERNAL_COMPARTMENTS)[cm.type_compartment]
+    for g in range(len(cm.genotypes)):
+        for p in (0, 1):
+            kmax = {
+                c: cm.clb_kmax[(cm.type_genotype == g) & (cm.type_phenotype == p) & (comp == c)][0]
+                for c in INTERNAL_COMPARTMENTS
+            }
+            assert kmax["blood"] > 0
+            assert kmax["blood_recent"] == kmax["lymph_node"] == kmax["blood"]
+            assert kmax["marrow"] == 0.6 * kmax["blood"]

@@ -5,10 +5,19 @@ the perpendicular diameters (SPD) of up to six nodes.  For a fixed set of nodes 
 or shrink in proportion, each product of two diameters scales as volume^(2/3), so the SPD proxy
 here is ``size = volume ** (2/3)`` (``ln_size_exponent``) [A].  A 50% rise in SPD is then a
 ``1.5 ** 1.5 = 1.84``-fold rise in volume.  (If enlargement came from new nodes of unchanged
-size, SPD would scale as volume and 1.5-fold would do; 1.84 is the conservative choice.)  A
-rise only counts when the total volume is at least that of one abnormal node, a sphere of
-1.5 cm diameter (``pi/6 * 1.5**3 = 1.77 mL``), so that a tiny residue growing from an even
-tinier nadir is not called progression (iwCLL calls a node abnormal above 1.5 cm).
+size, SPD would scale as volume and 1.5-fold would do; 1.84 is the conservative choice.)
+
+The guideline's size thresholds are for single nodes (abnormal above 1.5 cm, massive from
+10 cm), the model's volume is the whole nodal disease.  The largest node is taken to hold a
+fixed share of it (``largest_node_share``, 0.1 [A]), so a node of diameter ``d`` (a sphere of
+``pi/6 * d**3`` mL) stands for a nodal disease of ``pi/6 * d**3 / share`` mL.  A rise only
+counts when the largest node is abnormal (nodal disease at least ``1.77 / 0.1 = 17.7`` mL),
+so that a tiny residue growing from an even tinier nadir is not called progression.  Why a
+tenth: at the diagnosis burden (1e12 cells, about half of them nodal, 1e9 cells per mL;
+reference/cll.md) the largest node is then about 4.6 cm, an enlarged node of a patient
+needing treatment, where a share of 1 (the whole disease in one node) would make 1.8e9
+residual cells, spread in truth over the body's hundreds of nodes, an abnormal node and
+every progression after a deep response a nodal one [A].
 
 Progression is assessed at visits after the first treatment start; the baseline is the last
 visit at or before that start, the nadir (best response) the lowest value from baseline up to
@@ -74,6 +83,12 @@ class IwcllCriteria(BaseModel):
     min_node_diameter_cm: float = Field(
         1.5, gt=0, description="longest diameter above which a node is abnormal [1], cm"
     )
+    largest_node_share: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="share of the nodal disease volume in the largest node [A]; dimensionless",
+    )
     massive_node_diameter_cm: float = Field(
         10.0, gt=0, description="massive lymphadenopathy, a treatment indication [1], cm"
     )
@@ -120,6 +135,10 @@ class IwcllCriteria(BaseModel):
     def node_volume_ml(self, diameter_cm: float) -> float:
         """Volume of a spherical node of this diameter, mL (= cm^3)."""
         return math.pi / 6 * diameter_cm**3
+
+    def nodal_volume_ml(self, diameter_cm: float) -> float:
+        """Nodal disease volume whose largest node has this diameter, mL."""
+        return self.node_volume_ml(diameter_cm) / self.largest_node_share
 
     def ln_size(self, volume_ml: np.ndarray) -> np.ndarray:
         """The SPD proxy ``volume ** ln_size_exponent`` (mL^exponent)."""
@@ -175,8 +194,8 @@ def progression(
 
     At each visit after the first treatment start, in this order:
 
-    1. lymph nodes: SPD proxy >= 1.5 x its nadir (volume >= 1.84 x) and volume at least one
-       abnormal node (1.77 mL); reason ``"lymph node enlargement >= 50% from nadir"`` (or
+    1. lymph nodes: SPD proxy >= 1.5 x its nadir (volume >= 1.84 x) and the largest node
+       abnormal (volume >= 17.7 mL); reason ``"lymph node enlargement >= 50% from nadir"`` (or
        ``"from baseline"``);
     2. lymphocytosis: ALC >= 1.5 x its nadir and >= 5 x 10^9/L, not while on a BTK
        inhibitor; reason ``"lymphocytosis >= 50% from nadir to >= 5e9/L"`` (or baseline).
@@ -215,7 +234,7 @@ def progression(
             "progression is measured from the value at treatment start, add a visit then"
         )
     on_btki = on_drug_class(times, periods, "BTKi")
-    min_size = criteria.ln_size(np.array(criteria.node_volume_ml(criteria.min_node_diameter_cm)))
+    min_size = criteria.ln_size(np.array(criteria.nodal_volume_ml(criteria.min_node_diameter_cm)))
     factor = 1.0 + criteria.rise_fraction
     percent = f"{criteria.rise_fraction:.0%}"
     for i in range(base + 1, times.size):
@@ -245,7 +264,7 @@ def response_categories(
 
     Only blood and nodes are modelled (no spleen, liver, blood counts or symptoms), so:
     PD from the :func:`progression` day on; CR when ALC < 4 x 10^9/L, no abnormal node
-    (volume below one 1.5-cm node) and marrow MRD < 30%; PR when ALC and the SPD proxy have
+    (largest node below 1.5 cm) and marrow MRD < 30%; PR when ALC and the SPD proxy have
     each fallen >= 50% from baseline (or are normal); SD otherwise.  Visits up to the
     baseline get ``None``.
 
@@ -279,7 +298,7 @@ def response_categories(
         pd_day, _ = progression(observables, treatment_periods=periods, criteria=criteria)
         base = int(np.searchsorted(times, start, side="right")) - 1
         size = criteria.ln_size(volume)
-        node = criteria.node_volume_ml(criteria.min_node_diameter_cm)
+        node = criteria.nodal_volume_ml(criteria.min_node_diameter_cm)
         keep = 1.0 - criteria.pr_fall_fraction
         normal_alc = alc < criteria.cr_max_alc_1e9_per_l
         no_node = volume < node
@@ -351,8 +370,8 @@ def treatment_indication(
         treated = np.flatnonzero(observables["on_treatment"].to_numpy(dtype=bool))
         n = int(treated[0]) if treated.size else n
     size = criteria.ln_size(volume)
-    massive = criteria.node_volume_ml(criteria.massive_node_diameter_cm)
-    node = criteria.node_volume_ml(criteria.min_node_diameter_cm)
+    massive = criteria.nodal_volume_ml(criteria.massive_node_diameter_cm)
+    node = criteria.nodal_volume_ml(criteria.min_node_diameter_cm)
     factor = 1.0 + criteria.rise_fraction
     percent = f"{criteria.rise_fraction:.0%}"
     tol = 1e-9

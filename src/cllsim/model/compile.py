@@ -183,7 +183,8 @@ def compile_model(scenario: Scenario) -> CompiledModel:
     chemo = np.array([g.chemo_effect for g in genos])[tg] * (
         value("tp53_chemo_effect") if tp53_patient else 1.0
     )
-    clb_kmax = pd.chlorambucil_kmax * chemo
+    marrow = tc == INTERNAL_COMPARTMENTS.index("marrow")
+    clb_kmax = pd.chlorambucil_kmax * chemo * np.where(marrow, pd.chlorambucil_marrow_factor, 1.0)
 
     split = scenario.patient.split
     frac_c = np.array([split["blood"], 0.0, split["lymph_node"], split["marrow"]])

@@ -289,6 +289,15 @@ _ALL = (
     # --- chlorambucil (ng/mL) --------------------------------------------------------------------
     Parameter("chlorambucil_kmax", 1.0, "per day", "short kill pulse per dose; assumed", "A"),
     Parameter(
+        "chlorambucil_marrow_factor",
+        0.9,
+        "x kmax in marrow",
+        "marrow CLL cells are the least primed for apoptosis and priming predicts the response"
+        " to chemotherapy (Davids et al., Blood 2012;120:3501); the size is assumed, the node"
+        " (primed in between) is given blood's kill",
+        "A",
+    ),
+    Parameter(
         "chlorambucil_ec50", 300.0, "ng/mL", "assumed (Cmax ~ 0.5-1 ug/mL after 0.5 mg/kg)", "A"
     ),
     # --- measurement -------------------------------------------------------------------------------

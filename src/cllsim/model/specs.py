@@ -163,7 +163,8 @@ class PharmacodynamicsSpec(BaseModel):
     """Drug effects on the cells (Emax/Hill per drug; see ``cllsim params`` for sources).
 
     Venetoclax EC50 applies to unprotected sensitive blood cells; niche protection, persister
-    tolerance and BCL2 G101V multiply it.  Obinutuzumab kills mostly in blood (tissue factor).
+    tolerance and BCL2 G101V multiply it.  Obinutuzumab kills mostly in blood (tissue factor);
+    chlorambucil less in the marrow, whose cells are the least primed (marrow factor).
     """
 
     model_config = _FROZEN
@@ -180,6 +181,9 @@ class PharmacodynamicsSpec(BaseModel):
     obinutuzumab_ec50: float = Field(value("obinutuzumab_ec50"), gt=0, description="ng/mL")
     chlorambucil_kmax: float = Field(
         value("chlorambucil_kmax"), ge=0, le=100, description="per day"
+    )
+    chlorambucil_marrow_factor: float = Field(
+        value("chlorambucil_marrow_factor"), ge=0, le=1, description="x kmax in marrow"
     )
     chlorambucil_ec50: float = Field(value("chlorambucil_ec50"), gt=0, description="ng/mL")
     ibrutinib_birth_inhibition: float = Field(

@@ -76,14 +76,14 @@ class ProgressionTracker:
 
     ``start(values)`` sets the baseline (the visit at treatment start); ``update(values,
     on_btki)`` returns the reason if this visit is progression, else None: lymph-node SPD
-    proxy (volume ** 2/3) >= 1.5 x its nadir with at least one abnormal node's volume, or
+    proxy (volume ** 2/3) >= 1.5 x its nadir with the largest node abnormal, or
     ALC >= 1.5 x its nadir and >= 5e9/L while not on a BTK inhibitor.
     """
 
     def __init__(self, criteria: IwcllCriteria = IWCLL_2018):
         self._c = criteria
         self._min_size = float(
-            criteria.ln_size(np.array(criteria.node_volume_ml(criteria.min_node_diameter_cm)))
+            criteria.ln_size(np.array(criteria.nodal_volume_ml(criteria.min_node_diameter_cm)))
         )
         self.active = False
         self._nadir_size = math.inf
