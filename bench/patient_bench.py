@@ -37,7 +37,6 @@ def time_patient(repeat: int) -> dict[str, Any]:
     from cllsim.engine import simulate_network
     from cllsim.engine.patient import PATIENT_ALGORITHM, day_zero, patient_network, simulate
     from cllsim.model import compile_model, load_scenario
-    from cllsim.seeding import child_generator, root_sequence
 
     out: dict[str, Any] = {}
     for name, horizon in (
@@ -47,7 +46,7 @@ def time_patient(repeat: int) -> dict[str, Any]:
     ):
         sc = load_scenario(name).model_copy(update={"horizon_days": horizon})
         cm = compile_model(sc)
-        x0, _, _ = day_zero(cm, sc, child_generator(root_sequence(1), 0))  # as simulate(rng=1)
+        x0, _, _ = day_zero(cm, sc, 1)  # the state simulate(sc, rng=1) starts from
         net = patient_network(sc, x0, cm=cm)
         visits = np.arange(0.0, horizon + 1, 28.0)
         out[name] = {

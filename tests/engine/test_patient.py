@@ -405,3 +405,18 @@ def test_patient_doses_come_sorted(name):
 
     doses = patient_doses(load_scenario(name))
     assert doses == sort_doses(doses)
+
+
+def test_day_zero_is_the_state_simulate_starts_from():
+    """day_zero(cm, scenario, seed) draws what simulate(scenario, rng=seed) starts from (the
+    patient bench times the engine from it): the same subclones and the same history."""
+    from cllsim.engine.patient import day_zero, simulate
+
+    sc = load_scenario("ibrutinib-continuous").model_copy(update={"horizon_days": 60.0})
+    cm = compile_model(sc)
+    for seed in (1, 7):
+        x0, sub, days = day_zero(cm, sc, seed)
+        res = simulate(sc, rng=seed)
+        assert {g: int(sub[i]) for i, g in enumerate(cm.genotypes)} == res.day0_subclones
+        assert days == res.history_days
+        assert x0.sum() == sum(res.day0_subclones.values())

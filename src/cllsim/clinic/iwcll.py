@@ -140,6 +140,17 @@ class IwcllCriteria(BaseModel):
         """Nodal disease volume whose largest node has this diameter, mL."""
         return self.node_volume_ml(diameter_cm) / self.largest_node_share
 
+    @property
+    def abnormal_volume_ml(self) -> float:
+        """Nodal disease volume from which the largest node is abnormal (> 1.5 cm), mL."""
+        return self.nodal_volume_ml(self.min_node_diameter_cm)
+
+    @property
+    def abnormal_size(self) -> float:
+        """The SPD proxy of :attr:`abnormal_volume_ml`: nodal growth below it is no
+        progression, however large relative to its nadir."""
+        return float(self.ln_size(np.array(self.abnormal_volume_ml)))
+
     def ln_size(self, volume_ml: np.ndarray) -> np.ndarray:
         """The SPD proxy ``volume ** ln_size_exponent`` (mL^exponent)."""
         return np.power(volume_ml, self.ln_size_exponent)
@@ -234,7 +245,7 @@ def progression(
             "progression is measured from the value at treatment start, add a visit then"
         )
     on_btki = on_drug_class(times, periods, "BTKi")
-    min_size = criteria.ln_size(np.array(criteria.nodal_volume_ml(criteria.min_node_diameter_cm)))
+    min_size = criteria.abnormal_size
     factor = 1.0 + criteria.rise_fraction
     percent = f"{criteria.rise_fraction:.0%}"
     for i in range(base + 1, times.size):
@@ -298,7 +309,7 @@ def response_categories(
         pd_day, _ = progression(observables, treatment_periods=periods, criteria=criteria)
         base = int(np.searchsorted(times, start, side="right")) - 1
         size = criteria.ln_size(volume)
-        node = criteria.nodal_volume_ml(criteria.min_node_diameter_cm)
+        node = criteria.abnormal_volume_ml
         keep = 1.0 - criteria.pr_fall_fraction
         normal_alc = alc < criteria.cr_max_alc_1e9_per_l
         no_node = volume < node
@@ -371,7 +382,7 @@ def treatment_indication(
         n = int(treated[0]) if treated.size else n
     size = criteria.ln_size(volume)
     massive = criteria.nodal_volume_ml(criteria.massive_node_diameter_cm)
-    node = criteria.nodal_volume_ml(criteria.min_node_diameter_cm)
+    node = criteria.abnormal_volume_ml
     factor = 1.0 + criteria.rise_fraction
     percent = f"{criteria.rise_fraction:.0%}"
     tol = 1e-9

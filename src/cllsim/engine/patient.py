@@ -235,16 +235,18 @@ def _history(
 
 
 def day_zero(
-    cm: CompiledModel, scenario: Scenario, rng: np.random.Generator
+    cm: CompiledModel, scenario: Scenario, rng: RngLike
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], float]:
-    """The patient at day 0, drawn with ``rng`` (stream 0 of :func:`simulate`'s seed): cells
-    per type (each genotype's cells split over compartments and phenotypes as the diagnosis
-    split has them), cells per genotype, and the days the history took (NaN if explicit)."""
-    sub, history_days = _history(cm, scenario, rng)
+    """The patient at day 0 that :func:`simulate` with the same ``rng`` starts from (drawn on
+    stream 0 of its seed): cells per type (each genotype's cells split over compartments and
+    phenotypes as the diagnosis split has them), cells per genotype, and the days the history
+    took (NaN if explicit)."""
+    draw = child_generator(root_sequence(rng), 0)
+    sub, history_days = _history(cm, scenario, draw)
     x0 = np.zeros(cm.n_types, dtype=np.int64)
     for g in range(len(cm.genotypes)):
         types = np.flatnonzero(cm.type_genotype == g)
-        x0[types] = rng.multinomial(sub[g], cm.initial_fraction[types])
+        x0[types] = draw.multinomial(sub[g], cm.initial_fraction[types])
     return x0, sub, history_days
 
 
@@ -417,7 +419,7 @@ def simulate(
     algorithm = PATIENT_ALGORITHM if algorithm is None else algorithm
     root = root_sequence(rng)
     cm = compile_model(scenario)
-    x0, sub, history_days = day_zero(cm, scenario, child_generator(root, 0))
+    x0, sub, history_days = day_zero(cm, scenario, root)
     doses = patient_doses(scenario)
     net = patient_network(scenario, x0, cm=cm, doses=doses)
     visits = scenario.visits.days_until(scenario.horizon_days)

@@ -82,9 +82,7 @@ class ProgressionTracker:
 
     def __init__(self, criteria: IwcllCriteria = IWCLL_2018):
         self._c = criteria
-        self._min_size = float(
-            criteria.ln_size(np.array(criteria.nodal_volume_ml(criteria.min_node_diameter_cm)))
-        )
+        self._min_size = criteria.abnormal_size
         self.active = False
         self._nadir_size = math.inf
         self._nadir_alc = math.inf
