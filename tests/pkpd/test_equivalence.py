@@ -1,12 +1,17 @@
-"""The fast PK/occupancy paths give the numbers of the plain formulas, bit for bit.
+"""The fast PK/occupancy paths give the numbers of the plain formulas.
 
-``evaluate``, ``integrate_pieces``, ``integrate_consecutive`` and the occupancy kernel were
-rewritten for speed (infusions found by one search instead of a loop over infusions, no masks
-when every time follows a dose, quadrature pieces in cache-sized blocks, one dose lookup per
-piece).  The references below are the previous, straightforward implementations, copied
-verbatim; every elementwise operation is the same, so the results must be *identical* (not
-merely close): knots of the rate tables are chosen by comparisons with thresholds, and the
-engine's random draws read the rates, so any change of the last bit could change a patient.
+``evaluate`` and ``integrate_pieces`` were rewritten for speed (infusions found by one
+search instead of a loop over infusions, no masks when every time follows a dose).  The
+references below are the previous, straightforward implementations, copied verbatim;
+every elementwise operation is the same, so the results must be *identical* (not merely
+close): knots of the rate tables are chosen by comparisons with thresholds, and the
+engine's random draws read the rates, so a change of the last bit could change a patient
+unnoticed.
+
+The occupancy kernel is the exception: it is a compiled loop (``occupancy._step_kernel``)
+whose exponentials are not NumPy's and whose integrals over the quadrature sub-pieces are
+differences of decays, so it equals the plain NumPy formula to rounding (``KERNEL_RTOL``),
+not bit for bit.  Its values do not depend on the batch they are asked in, bit for bit.
 """
 
 from __future__ import annotations
@@ -27,10 +32,13 @@ from cllsim.pkpd.pk import (
     _phi,
     _psi,
     evaluate,
-    integrate_consecutive,
     integrate_pieces,
-    last_input_at_or_before,
 )
+
+#: The compiled occupancy kernel against the plain formula: relative, on A, B and the free
+#: fraction.  Differences of decays lose about ``eps / (rate * width)`` relative on a
+#: sub-piece's integral; the free fraction measured 4e-14 at most here.
+KERNEL_RTOL = 1e-12
 
 OCC = IBRUTINIB.btk_occupancy
 assert OCC is not None
@@ -182,17 +190,6 @@ def test_integrals_are_the_plain_formula(seed: int) -> None:
         lo, hi = edges[:, :-1], edges[:, 1:]
         ref = _ref_integrate_pieces(sp, lo, hi)
         assert _same(integrate_pieces(sp, lo, hi), ref)
-        assert _same(integrate_consecutive(sp, np.ascontiguousarray(edges.T)), ref.T)
-
-
-def test_last_input_at_or_before_is_searchsorted() -> None:
-    """The merge of few starts into many sorted times gives searchsorted's integers."""
-    rng = np.random.default_rng(3)
-    starts = np.sort(np.concatenate([rng.uniform(0, 100, 50), [10.0, 10.0, 20.0]]))
-    times = np.sort(np.concatenate([rng.uniform(-5, 120, 5000), starts, starts[:5]]))
-    expected = np.searchsorted(starts, times, side="right") - 1
-    assert np.array_equal(last_input_at_or_before(starts, times), expected)
-    assert np.array_equal(last_input_at_or_before(starts, times[::-1]), expected[::-1])
 
 
 @pytest.mark.parametrize(
@@ -208,20 +205,27 @@ def test_last_input_at_or_before_is_searchsorted() -> None:
     ids=["irregular", "daily"],
 )
 def test_occupancy_table_is_the_plain_formula(doses: tuple[Dose, ...]) -> None:
-    """The table (blocks of pieces) and queries equal the one-batch kernel, bit for bit."""
+    """The compiled kernel, the table and queries equal the plain formula to rounding."""
     sp = superposition_for(doses, IBRUTINIB)
     horizon = float(doses[-1].time_days) + 10.0
     table = occupancy.occupancy_table(
         sp, horizon, inactivation_rate=KAPPA, resynthesis_rate_per_day=KSYN
     )
-    assert table.present.size > 2 * occupancy._BLOCK_PIECES or len(doses) < 10
     a, h = table.edges[:-1], np.diff(table.edges)
     ref_a, ref_b = _ref_step(sp, a, h, table.present, KAPPA, KSYN)
     new_a, new_b = occupancy._step(sp, a, h, table.present, KAPPA, KSYN)
-    assert _same(new_a, ref_a) and _same(new_b, ref_b)
-    assert _same(table.free, occupancy._scan(ref_a, ref_b, 1.0))
+    np.testing.assert_allclose(new_a, ref_a, rtol=KERNEL_RTOL, atol=0)
+    np.testing.assert_allclose(new_b, ref_b, rtol=KERNEL_RTOL, atol=0)
+    np.testing.assert_allclose(
+        table.free, occupancy._scan(ref_a, ref_b, 1.0), rtol=KERNEL_RTOL, atol=0
+    )
     q = np.sort(np.random.default_rng(0).uniform(-1.0, horizon, 3000))
-    assert _same(occupancy.free_fraction_at(table, sp, q), _ref_free_fraction_at(table, sp, q))
+    np.testing.assert_allclose(
+        occupancy.free_fraction_at(table, sp, q),
+        _ref_free_fraction_at(table, sp, q),
+        rtol=KERNEL_RTOL,
+        atol=0,
+    )
 
 
 @pytest.mark.parametrize(
@@ -253,7 +257,9 @@ def test_scenario_knots_and_exposures_are_the_plain_formula(
                 sp, float(knots.max()), inactivation_rate=KAPPA, resynthesis_rate_per_day=KSYN
             )
             expected = 1.0 - _ref_free_fraction_at(tab, sp, knots)
-            assert _same(f(knots), expected)
+            # occupancy is 1 - free: the free fraction's rounding is absolute on it
+            np.testing.assert_allclose(f(knots), expected, rtol=KERNEL_RTOL, atol=1e-14)
+            expected = f(knots)  # the table holds the kernel's values as asked on all knots
         else:
             expected = _ref_evaluate(sp, knots)
             if left.any():
@@ -291,7 +297,8 @@ def test_sort_doses_is_the_dataclass_order() -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_batches_give_the_values_of_separate_calls(seed: int) -> None:
     """One call over several batches (as the knot grid asks its three points per interval)
-    equals one call per batch, bit for bit, for concentrations and for occupancy."""
+    equals one call per batch, bit for bit, for concentrations and for occupancy (whose
+    values are computed one time at a time)."""
     rng = np.random.default_rng(seed + 200)
     parts = [np.sort(rng.uniform(-1.0, 65.0, n)) for n in (37, 1, 250, 0, 63, 1001, 6)]
     joined = np.concatenate(parts)
@@ -307,6 +314,11 @@ def test_batches_give_the_values_of_separate_calls(seed: int) -> None:
     table = occupancy.occupancy_table(
         sp, 70.0, inactivation_rate=KAPPA, resynthesis_rate_per_day=KSYN
     )
-    separate = np.concatenate([_ref_free_fraction_at(table, sp, p) for p in parts])
-    joined_free = occupancy.free_fraction_at(table, sp, joined, batch_starts=starts)
-    assert _same(joined_free, separate)
+    separate = np.concatenate([occupancy.free_fraction_at(table, sp, p) for p in parts])
+    assert _same(occupancy.free_fraction_at(table, sp, joined), separate)
+    np.testing.assert_allclose(
+        separate,
+        np.concatenate([_ref_free_fraction_at(table, sp, p) for p in parts]),
+        rtol=KERNEL_RTOL,
+        atol=0,
+    )

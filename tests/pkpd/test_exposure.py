@@ -54,3 +54,20 @@ def test_bad_inputs() -> None:
         concentration_integral([], VENETOCLAX, [1.0, 0.5])
     with pytest.raises(SpecError, match=r"'venetoclax': btk_occupancy parameters are None"):
         btk_occupancy([], VENETOCLAX, [1.0])
+
+
+def test_forget_evaluators_makes_the_next_call_compute_afresh() -> None:
+    """Evaluators are kept per schedule; after ``forget_evaluators`` the next call builds a
+    new one (the patient benchmark times new patients this way) with the same values."""
+    from cllsim.pkpd.exposure import exposure_evaluator, forget_evaluators
+    from cllsim.pkpd.parameters import IBRUTINIB
+    from cllsim.pkpd.regimens import ibrutinib_continuous
+
+    doses = ibrutinib_continuous(stop_day=10.0)
+    first = exposure_evaluator(doses, IBRUTINIB, 12.0)
+    assert exposure_evaluator(doses, IBRUTINIB, 12.0) is first
+    forget_evaluators()
+    again = exposure_evaluator(doses, IBRUTINIB, 12.0)
+    assert again is not first
+    t = np.linspace(0.0, 12.0, 50)
+    assert np.array_equal(again(t), first(t))

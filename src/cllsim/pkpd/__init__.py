@@ -47,9 +47,7 @@ from cllsim.pkpd.pk import (
     disposition,
     evaluate,
     integrate,
-    integrate_consecutive,
     integrate_pieces,
-    last_input_at_or_before,
     superpose,
 )
 from cllsim.pkpd.regimens import (
@@ -103,9 +101,7 @@ __all__ = [
     "hill_fraction",
     "ibrutinib_continuous",
     "integrate",
-    "integrate_consecutive",
     "integrate_pieces",
-    "last_input_at_or_before",
     "merge_doses",
     "obinutuzumab_cll14",
     "occupancy_table",

@@ -29,6 +29,7 @@ __all__ = [
     "exposure",
     "exposure_evaluator",
     "exposure_matrix",
+    "forget_evaluators",
     "superposition_for",
 ]
 
@@ -188,6 +189,14 @@ _evaluators: OrderedDict[tuple[Any, ...], Callable[..., NDArray[np.float64]]] = 
 _evaluators_lock = threading.Lock()
 
 
+def forget_evaluators() -> None:
+    """Drop the kept evaluators, so that the next call computes its PK (and BTK occupancy
+    table) afresh, as for a patient whose doses were never seen: the patient benchmark
+    times a new patient this way."""
+    with _evaluators_lock:
+        _evaluators.clear()
+
+
 def _evaluator(
     drug: DrugParameters,
     horizon_days: float,
@@ -201,6 +210,11 @@ def _evaluator(
         occ = drug.btk_occupancy
         if occ is None:
             raise SpecError(f"Drug {drug.name!r}: btk_occupancy parameters are None")
+        if sp.infusion_start.size:
+            raise SpecError(
+                f"Drug {drug.name!r}: covalent BTK occupancy is modelled for oral and iv_bolus "
+                f"doses, got {sp.infusion_start.size} iv_infusion dose(s)"
+            )
         table = occupancy_table(
             sp,
             float(horizon_days),
@@ -210,8 +224,8 @@ def _evaluator(
 
         def occupancy(
             times_days: ArrayLike, left_limit: bool = False, batch_starts: Sequence[int] = ()
-        ) -> NDArray[np.float64]:  # continuous: no jumps
-            return 1.0 - free_fraction_at(table, sp, times_days, batch_starts=batch_starts)
+        ) -> NDArray[np.float64]:  # continuous: no jumps; values independent of batches
+            return 1.0 - free_fraction_at(table, sp, times_days)
 
         return occupancy
 

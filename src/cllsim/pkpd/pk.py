@@ -32,6 +32,7 @@ import threading
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -40,9 +41,7 @@ __all__ = [
     "disposition",
     "evaluate",
     "integrate",
-    "integrate_consecutive",
     "integrate_pieces",
-    "last_input_at_or_before",
     "superpose",
 ]
 
@@ -122,6 +121,21 @@ def _psi(rate: NDArray, h: NDArray) -> NDArray:
     return np.where(x < _PSI_SERIES_BELOW, series, direct)
 
 
+@numba.njit(cache=True)
+def _fold(decay: NDArray, weights: NDArray) -> NDArray:  # pragma: no cover - compiled
+    """states[0] = weights[0], states[j] = states[j - 1] * decay[j - 1] + weights[j]: the
+    terms of every dose so far, per mode, just after dose j (a scan over the doses)."""
+    states = np.empty_like(weights)
+    for m in range(weights.shape[1]):
+        acc = 0.0
+        for j in range(weights.shape[0]):
+            if j:
+                acc = acc * decay[j - 1, m]
+            acc = acc + weights[j, m]
+            states[j, m] = acc
+    return states
+
+
 def superpose(
     dose_times_days: ArrayLike,
     amounts_mg: ArrayLike,
@@ -180,13 +194,8 @@ def superpose(
     starts = t + np.where(infusion, dur, 0.0)
     order = np.argsort(starts, kind="stable")
     starts, weights = starts[order], weights[order]
-    states = np.empty_like(weights)
-    acc = np.zeros(n_modes)
-    for j in range(starts.size):  # a scan over doses (a few thousand at most)
-        if j:
-            acc = acc * np.exp(-mode_rates * (starts[j] - starts[j - 1]))
-        acc = acc + weights[j]
-        states[j] = acc
+    decay = np.exp(-np.asarray(mode_rates)[None, :] * np.diff(starts)[:, None])
+    states = _fold(decay, np.ascontiguousarray(weights))
     return Superposition(
         starts=starts,
         states=states,
@@ -328,67 +337,6 @@ def integrate_pieces(sp: Superposition, lo: ArrayLike, hi: ArrayLike) -> NDArray
         per_mode = hr * _phi(sp.rates, x) + np.exp(-sp.rates * x) * _psi(sp.rates, hr)
         out[at] += sp.infusion_rate[k] * (per_mode @ sp.coef)
     return out.reshape(shape)
-
-
-def integrate_consecutive(
-    sp: Superposition, edges: NDArray, source: NDArray | None = None
-) -> NDArray:
-    """Integrals of C over ``[edges[k, i], edges[k + 1, i]]``: float64[n_edges - 1, n_runs].
-
-    Column ``i`` of ``edges`` is a run of consecutive pieces (non-decreasing times, days).
-    The numbers are those of ``integrate_pieces(sp, edges[:-1], edges[1:])`` (same
-    precondition), bit for bit, but cheaper when every run lies between two consecutive
-    dose inputs, as the quadrature runs of :mod:`cllsim.pkpd.occupancy` do: the dose a run
-    follows is looked up once per run, and every array is contiguous along the runs.  Other
-    runs, and drugs with infusions, go through :func:`integrate_pieces`.
-
-    Parameters
-    ----------
-    edges : float64[n_edges, n_runs]
-        Times, days.
-    source : int64[n_runs], optional
-        ``last_input_at_or_before(sp.starts, edges[0])`` if already known.  A wrong guess
-        only costs time: it is checked, and the runs then go through
-        :func:`integrate_pieces`.
-
-    Returns
-    -------
-    float64[n_edges - 1, n_runs]
-        ng/mL * day.
-    """
-    lo, hi = edges[:-1], edges[1:]
-    n_starts = sp.starts.size
-    if sp.infusion_start.size == 0 and n_starts and edges.shape[1]:
-        idx = last_input_at_or_before(sp.starts, edges[0]) if source is None else source
-        if idx.min() >= 0:
-            dt = lo - sp.starts[idx]
-            upper = _next_starts(sp).take(idx)  # next dose input after each run
-            if dt.min() >= 0 and bool(np.all(lo < upper)):
-                rates = sp.mode_rates[:, None, None]
-                decayed = np.exp(-dt[None] * rates)
-                decayed *= _states_by_mode(sp).take(idx, axis=1)[:, None, :]
-                return _sum_modes(decayed * _phi(rates, (hi - lo)[None]))
-    # rows in the order integrate_pieces would see them (its infusion sums depend on it)
-    return integrate_pieces(sp, lo.T, hi.T).T
-
-
-def last_input_at_or_before(starts: NDArray, times: NDArray) -> NDArray:
-    """``np.searchsorted(starts, times, side="right") - 1``: int64 with the shape of ``times``.
-
-    For many sorted ``times`` (the quadrature pieces of a long treatment) the few ``starts``
-    are placed among the times instead, which gives the same integers faster.
-
-    Parameters
-    ----------
-    starts : float64[n_starts]
-        Sorted times, days.
-    times : float64[n]
-        Days.
-    """
-    if times.ndim == 1 and times.size > 8 * starts.size and bool(np.all(times[1:] >= times[:-1])):
-        first_at_or_after = np.searchsorted(times, starts, side="left")
-        return np.cumsum(np.bincount(first_at_or_after, minlength=times.size + 1)[:-1]) - 1
-    return np.searchsorted(starts, times, side="right") - 1
 
 
 def _sum_modes(x: NDArray) -> NDArray:
