@@ -75,11 +75,15 @@ def test_pharmacodynamics_section_reaches_the_compiled_rates():
     np.testing.assert_allclose(new.clb_kmax, base.clb_kmax * 2)
 
 
-def test_chlorambucil_kills_less_in_the_marrow_only():
-    """Marrow cells are the least primed (Davids 2012): the chlorambucil kill in the marrow is
-    the marrow factor times blood's; blood, recent emigrants and the node keep blood's."""
+def test_chlorambucil_kills_by_priming_site():
+    """Blood cells are the most primed, marrow cells the least, the node's in between (Davids
+    2012): the chlorambucil kill in the marrow and in the node is that site's factor times
+    blood's; recent emigrants keep blood's.  The node's factor defaults to 1."""
     sc = load_scenario("clb-obi")
-    pd = sc.pharmacodynamics.model_copy(update={"chlorambucil_marrow_factor": 0.6})
+    assert sc.pharmacodynamics.chlorambucil_lymph_node_factor == 1.0
+    pd = sc.pharmacodynamics.model_copy(
+        update={"chlorambucil_marrow_factor": 0.6, "chlorambucil_lymph_node_factor": 0.8}
+    )
     cm = compile_model(sc.model_copy(update={"pharmacodynamics": pd}))
     comp = np.array(INTERNAL_COMPARTMENTS)[cm.type_compartment]
     for g in range(len(cm.genotypes)):
@@ -89,5 +93,6 @@ def test_chlorambucil_kills_less_in_the_marrow_only():
                 for c in INTERNAL_COMPARTMENTS
             }
             assert kmax["blood"] > 0
-            assert kmax["blood_recent"] == kmax["lymph_node"] == kmax["blood"]
+            assert kmax["blood_recent"] == kmax["blood"]
+            assert kmax["lymph_node"] == 0.8 * kmax["blood"]
             assert kmax["marrow"] == 0.6 * kmax["blood"]

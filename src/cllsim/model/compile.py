@@ -183,8 +183,11 @@ def compile_model(scenario: Scenario) -> CompiledModel:
     chemo = np.array([g.chemo_effect for g in genos])[tg] * (
         value("tp53_chemo_effect") if tp53_patient else 1.0
     )
-    marrow = tc == INTERNAL_COMPARTMENTS.index("marrow")
-    clb_kmax = pd.chlorambucil_kmax * chemo * np.where(marrow, pd.chlorambucil_marrow_factor, 1.0)
+    # chemotherapy kills by apoptotic priming: blood > node > marrow (Davids 2012)
+    clb_site = np.array(
+        [1.0, 1.0, pd.chlorambucil_lymph_node_factor, pd.chlorambucil_marrow_factor]
+    )
+    clb_kmax = pd.chlorambucil_kmax * chemo * clb_site[tc]
 
     split = scenario.patient.split
     frac_c = np.array([split["blood"], 0.0, split["lymph_node"], split["marrow"]])

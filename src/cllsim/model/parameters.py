@@ -294,7 +294,16 @@ _ALL = (
         "x kmax in marrow",
         "marrow CLL cells are the least primed for apoptosis and priming predicts the response"
         " to chemotherapy (Davids et al., Blood 2012;120:3501); the size is assumed, the node"
-        " (primed in between) is given blood's kill",
+        " (primed in between) has its own factor",
+        "A",
+    ),
+    Parameter(
+        "chlorambucil_lymph_node_factor",
+        1.0,
+        "x kmax in the lymph node",
+        "node CLL cells are primed for apoptosis less than blood's and more than marrow's"
+        " (Davids et al., Blood 2012;120:3501); by default the node is given blood's kill"
+        " (assumed), and a calibrated population may set it between the marrow's factor and 1",
         "A",
     ),
     Parameter(

@@ -185,6 +185,12 @@ class PharmacodynamicsSpec(BaseModel):
     chlorambucil_marrow_factor: float = Field(
         value("chlorambucil_marrow_factor"), ge=0, le=1, description="x kmax in marrow"
     )
+    chlorambucil_lymph_node_factor: float = Field(
+        value("chlorambucil_lymph_node_factor"),
+        ge=0,
+        le=1,
+        description="x kmax in the lymph node",
+    )
     chlorambucil_ec50: float = Field(value("chlorambucil_ec50"), gt=0, description="ng/mL")
     ibrutinib_birth_inhibition: float = Field(
         value("ibrutinib_birth_inhibition"),
