@@ -69,6 +69,36 @@ def test_quadrature_pieces_are_fine_enough(monkeypatch: pytest.MonkeyPatch) -> N
     assert np.max(np.abs(coarse / fine - 1.0)) <= 2e-9
 
 
+def test_repeated_dose_intervals_reuse_their_coefficients(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A year of daily ibrutinib, a dose skipped and a half dose: the dose intervals that
+    repeat one computed before (same length, same PK state to 1e-13) reuse its coefficients.
+    Against a table computing every interval afresh: measured 1.2e-14 absolute and 4e-12
+    relative on the free fraction over ten years; asserted 1e-13 and 2e-11 here."""
+    doses = tuple(
+        Dose(float(k), "ibrutinib", 210.0 if k == 200 else 420.0) for k in range(365) if k != 100
+    )
+    sp = superposition_for(doses, IBRUTINIB)
+    kw = {"inactivation_rate": KAPPA, "resynthesis_rate_per_day": KSYN}
+    calls: list[int] = []
+    step = occupancy._step
+
+    def counted(sp, a, *args):
+        calls.append(a.size)
+        return step(sp, a, *args)
+
+    monkeypatch.setattr(occupancy, "_step", counted)
+    reused = occupancy_table(sp, 400.0, **kw)
+    monkeypatch.setattr(occupancy, "_REPEAT_RTOL", -1.0)  # nothing counts as a repeat
+    fresh = occupancy_table(sp, 400.0, **kw)
+    # measured 534 of 4,142 pieces computed: the first 12 days, and ~12 after the skipped and
+    # after the half dose, until the PK state repeats again
+    assert calls[0] < 0.2 * calls[1]
+    q = np.sort(np.random.default_rng(2).uniform(0.0, 400.0, 20_000))
+    a, b = free_fraction_at(reused, sp, q), free_fraction_at(fresh, sp, q)
+    assert np.max(np.abs(a - b)) <= 1e-13
+    assert np.max(np.abs(a / b - 1.0)) <= 2e-11
+
+
 def test_infused_covalent_inhibitor_is_refused() -> None:
     """Occupancy is modelled for oral and bolus doses: an infusion is named, not mis-computed."""
     doses = [Dose(0.0, "ibrutinib", 420.0), Dose(1.0, "ibrutinib", 420.0, "iv_infusion", 0.1)]

@@ -23,7 +23,11 @@ by 0.5 and the fastest mode decaying by one e-fold per piece, the bounds used un
 2026-11), the free fraction differs by at most 4e-12 absolute and 7e-10 relative over daily,
 missed and irregular doses (asserted 2e-11 and 2e-9), and the ODE check holds to 1e-9.  The
 rate tables built on occupancy interpolate to 5%, so the finer table bought nothing but
-time: 99 ms for ten years of daily ibrutinib, against 8 ms now.  Where
+time: 99 ms for ten years of daily ibrutinib, against 8 ms.  A dose interval that repeats the
+last one computed (same length and pieces, PK state at its start within 1e-13 in every mode:
+a daily schedule at steady state) reuses its coefficients instead of computing them again:
+11 of the 3,650 intervals of ten years of daily ibrutinib are computed, and the free fraction
+moves by at most 1.2e-14 (asserted 1e-13 in the tests).  Where
 the drug adds less than ``_NO_DRUG_DU`` to U over a stretch between doses, the closed form
 ``f(b) = 1 - (1 - f(a)) exp(-k_syn (b - a))`` is used.  No ODE is stepped.
 
@@ -48,6 +52,9 @@ _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
 _GL_NODES_PLUS_ONE = 1.0 + _GL_NODES
 _MAX_DU_PER_PIECE = 6.0  # growth of U per quadrature piece (see the module doc)
 _MAX_DECAY_PER_PIECE = 8.0  # decay of the fastest PK mode per piece, in e-folds
+#: PK states this close (relative, every mode) count as the same start: the reused
+#: coefficients then differ from fresh ones by about this much in U (see the module doc).
+_REPEAT_RTOL = 1e-13
 _NO_DRUG_DU = 1e-13  # drug part of dU below which the drug term is dropped (error < 1e-13)
 
 
@@ -201,8 +208,51 @@ def occupancy_table(
     n2 = np.where(present1, np.maximum(1, np.ceil(du1 / _MAX_DU_PER_PIECE)), 1)
     edges, parent2 = _split(edges1, n2.astype(np.int64))
     present2 = present1[parent2]
-    big_a, big_b = _step(sp, edges[:-1], np.diff(edges), present2, kappa, ksyn)
+    # Pieces of a dose interval that repeats an earlier one (same length and pieces, same PK
+    # state at its start: a periodic schedule at steady state) repeat its coefficients.
+    interval = parent1[parent2]  # the dose interval of each piece
+    first = np.searchsorted(interval, np.arange(grid.size))  # first piece of each interval
+    state = _states_by_mode(sp)[:, np.searchsorted(sp.starts, grid[:-1], side="right") - 1]
+    rep = _repeats(
+        np.diff(grid), np.diff(first), present, np.ascontiguousarray(state.T), _REPEAT_RTOL
+    )
+    new = rep[interval] == interval
+    big_a, big_b = np.empty(interval.size), np.empty(interval.size)
+    big_a[new], big_b[new] = _step(
+        sp, edges[:-1][new], np.diff(edges)[new], present2[new], kappa, ksyn
+    )
+    source = first[rep[interval]] + (np.arange(interval.size) - first[interval])
+    big_a, big_b = big_a[source], big_b[source]
     return OccupancyTable(edges, _scan(big_a, big_b, 1.0), present2, kappa, ksyn)
+
+
+@numba.njit(cache=True)
+def _repeats(length, pieces, present, state, rtol):  # pragma: no cover - compiled
+    """For each dose interval, the earlier interval whose piece coefficients it may reuse
+    (itself if none): the last interval computed afresh, if this one has the same length,
+    the same number of pieces, the drug term kept alike, and a PK state at its start within
+    ``rtol`` of that one's in every mode."""
+    n = length.size
+    rep = np.empty(n, dtype=np.int64)
+    last = -1
+    for i in range(n):
+        same = (
+            last >= 0
+            and length[i] == length[last]
+            and pieces[i] == pieces[last]
+            and present[i] == present[last]
+        )
+        if same:
+            for m in range(state.shape[1]):
+                if abs(state[i, m] - state[last, m]) > rtol * abs(state[last, m]):
+                    same = False
+                    break
+        if same:
+            rep[i] = last
+        else:
+            rep[i] = i
+            last = i
+    return rep
 
 
 def free_fraction_at(
