@@ -143,3 +143,20 @@ def test_rates_interpolate_within_the_stated_bound() -> None:
     scale = np.maximum(exact[:, 0], 1e-3 * exact[:, 0].max())
     bound = 2.0 * DEFAULT_RTOL + (2.0 * DEFAULT_MAX_LOG_STEP) ** 2 / 8.0
     assert np.max(np.abs(approx - exact[:, 0]) / scale) < bound
+
+
+def test_occupancy_dose_times_may_be_left_to_the_refinement() -> None:
+    """Without occupancy dose knots, ibrutinib's daily doses are not knots (the knots are the
+    spacing's and the refinement's: a handful in the first days, where occupancy climbs),
+    and a concentration-driven drug keeps its dose knots."""
+    ibr = [Dose(float(k), "ibrutinib", 420.0) for k in range(60)]
+    sparse = exposure_grid(ibr, [IBRUTINIB], 63.0, rtol=0.05, max_step_days=7.0,
+                           occupancy_dose_knots=False)  # fmt: skip
+    dense = exposure_grid(ibr, [IBRUTINIB], 63.0, rtol=0.05, max_step_days=7.0)
+    assert np.isin(np.arange(60.0), dense).all()
+    assert np.isin(np.arange(7.0, 60.0), sparse).sum() == 8  # days 7, 14, ..., 56 only
+    assert sparse.size < 0.75 * dense.size  # 118 and 170: the first days climb alike
+    ven = [Dose(float(k), "venetoclax", 400.0) for k in range(10)]
+    both = exposure_grid([*ibr[:10], *ven], [IBRUTINIB, VENETOCLAX], 12.0,
+                         occupancy_dose_knots=False)  # fmt: skip
+    assert np.isin(np.arange(10.0), both).all()

@@ -76,6 +76,7 @@ def exposure_grid(
     t_start_days: float = 0.0,
     rtol: float = DEFAULT_RTOL,
     max_step_days: float = DEFAULT_MAX_STEP_DAYS,
+    occupancy_dose_knots: bool = True,
     floor_fraction: float = DEFAULT_FLOOR_FRACTION,
     min_step_days: float = DEFAULT_MIN_STEP_DAYS,
     max_log_step: float = DEFAULT_MAX_LOG_STEP,
@@ -95,6 +96,14 @@ def exposure_grid(
         to the local exposure; in (0, 1).
     max_step_days : float
         Largest knot spacing, days.
+    occupancy_dose_knots : bool
+        Whether the oral dose times of occupancy-driven drugs are knots.  Covalent occupancy
+        has no jump or kink at an oral dose (the concentration rises from zero absorption);
+        without these knots the refinement alone places them, which for a coarse ``rtol``
+        and a long ``max_step_days`` gives far fewer knots (see
+        :func:`cllsim.engine.patient.patient_network`).  The interpolation may then miss the
+        daily swing of occupancy between troughs by up to its size, even when that exceeds
+        ``rtol``.
     floor_fraction : float
         Deviations below ``floor_fraction`` times a drug's largest exposure on the span are
         accepted whatever the local exposure; in [0, 1).
@@ -132,7 +141,14 @@ def exposure_grid(
     _check_drugs(columns, drugs)
 
     times = columns.time_days
-    base = np.concatenate([np.arange(t0, t1, step), [t1], times, times + columns.duration_days])
+    knotted = np.ones(times.size, dtype=bool)
+    if not occupancy_dose_knots:
+        for drug in drugs:
+            if drug.effect_driver != "concentration":
+                knotted &= ~((columns.drug == drug.name) & (columns.route == "oral"))
+    base = np.concatenate(
+        [np.arange(t0, t1, step), [t1], times[knotted], (times + columns.duration_days)[knotted]]
+    )
     knots = np.unique(base[(base >= t0) & (base <= t1)])
     if not drugs:
         return _readonly(knots)
