@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         res["sbml_cli"] = cllsim_timing.sbml_cli(args.repeat)
 
     log("one patient, full model, 10 years")
-    res["patient"] = patient_bench.time_patient(args.repeat)
+    res["patient"] = patient_bench.time_patient(max(args.repeat, patient_bench.MIN_REPEAT))
 
     log("virtual trial cll14, 2 workers")
     res["trial"] = trial_bench.time_trial(workers=2)
