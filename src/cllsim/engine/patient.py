@@ -25,6 +25,7 @@ from cllsim.model.compile import EGRESS, HOMING, PERSISTER_ENTRY, PHENOTYPES
 from cllsim.pkpd import DRUGS, Dose, exposure_grid, exposure_table, merge_doses
 from cllsim.pkpd import regimens as rx
 from cllsim.pkpd.dosing import dose_columns
+from cllsim.pkpd.grid import DEFAULT_MAX_STEP_DAYS
 from cllsim.seeding import RngLike, child_generator, child_sequence, root_sequence, seed_provenance
 
 __all__ = [
@@ -55,13 +56,6 @@ _HISTORY_YEARS_MAX = 200.0
 # latter.
 _KNOT_RTOL = 0.05
 _KNOT_LOG_STEP = 0.5
-# When every drug given is occupancy-driven (a BTK inhibitor alone), oral dose times are not
-# knots and knots are at least every 7 days (the longest averaged piece, below): on treatment
-# BTK occupancy swings by about 1% within a day, under the 5% above, so with daily knots the
-# refinement added nothing and the tables were averaged back to week-long pieces anyway.
-# Ten years of continuous ibrutinib: 3,679 exposure knots -> 553; the patient's counts agree
-# with the daily knots' (tests/engine/test_patient.py).
-_OCCUPANCY_STEP_DAYS = 7.0
 # The rate tables are then averaged over pieces (engine.rates.averaged_tables): each rate keeps
 # its integral over every piece, its running integral stays within 0.02 of its average's
 # inside a piece (every cell's hazards within a factor exp(0.02) anywhere inside), and a piece
@@ -75,6 +69,13 @@ _OCCUPANCY_STEP_DAYS = 7.0
 # instead of knot intervals: Ven-Obi 2,085 (5,894), Clb-Obi 547 (4,424), ibrutinib 522 (3,678).
 _AVERAGE_TOL = 0.02
 _AVERAGE_MAX_DAYS = 7.0
+# When every drug given is occupancy-driven (a BTK inhibitor alone), oral dose times are not
+# knots of the exposure grid and its knots are at least a longest averaged piece apart: on
+# treatment BTK occupancy swings by about 1% within a day, under the grid's 5%, so with daily
+# knots the refinement added nothing and the tables were averaged back to week-long pieces
+# anyway.  Ten years of continuous ibrutinib: 3,679 exposure knots -> 553, the same 523
+# averaged pieces; the patient's counts agree with the daily knots' (test_patient.py).
+_OCCUPANCY_STEP_DAYS = _AVERAGE_MAX_DAYS
 _HISTORY_TRIES = 1000
 #: The therapy phase's algorithm.  Every type of the patient network migrates (about one move
 #: per cell per day), so a clone of a few hundred cells simulated event by event costs more
@@ -288,7 +289,7 @@ def _rates(
                 rtol=_KNOT_RTOL,
                 max_log_step=_KNOT_LOG_STEP,
                 # see _OCCUPANCY_STEP_DAYS
-                max_step_days=_OCCUPANCY_STEP_DAYS if occupancy_only else 1.0,
+                max_step_days=_OCCUPANCY_STEP_DAYS if occupancy_only else DEFAULT_MAX_STEP_DAYS,
                 occupancy_dose_knots=not occupancy_only,
             )
         )

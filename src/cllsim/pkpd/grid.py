@@ -35,7 +35,13 @@ from cllsim.pkpd.dosing import Dose, DoseColumns, dose_columns
 from cllsim.pkpd.exposure import exposure_evaluator, exposure_matrix
 from cllsim.pkpd.parameters import DrugParameters
 
-__all__ = ["DEFAULT_MAX_LOG_STEP", "DEFAULT_RTOL", "exposure_grid", "exposure_table"]
+__all__ = [
+    "DEFAULT_MAX_LOG_STEP",
+    "DEFAULT_MAX_STEP_DAYS",
+    "DEFAULT_RTOL",
+    "exposure_grid",
+    "exposure_table",
+]
 
 DEFAULT_RTOL = 0.005  # relative deviation from the chord allowed at the checked points
 DEFAULT_MAX_STEP_DAYS = 1.0  # at least one knot per day
