@@ -31,6 +31,14 @@ def test_good_file_days_from_first_visit(tmp_path):
     assert p.visits[1].mrd_blood == "undetectable" and p.visits[1].vaf["PLCG2"] == 0.01
 
 
+def test_bulky_nodes_beyond_the_massive_threshold_load(tmp_path):
+    """A nodal volume past iwCLL's massive lymphadenopathy (5,236 mL of nodal disease for a
+    10-cm largest node) is a valid measurement (the file's bound is 20 L)."""
+    f = tmp_path / "p.yaml"
+    f.write_text(GOOD.replace("alc_1e9_per_l: 12,", "alc_1e9_per_l: 12, ln_volume_ml: 6000,"))
+    assert load_patient(f).visits[1].ln_volume_ml == 6000.0
+
+
 @pytest.mark.parametrize(
     ("edit", "fragment"),
     [
@@ -40,6 +48,7 @@ def test_good_file_days_from_first_visit(tmp_path):
         (("PLCG2: 0.01", "KRAS: 0.01"), "visits.1.vaf.KRAS"),
         (("regimen: ibrutinib", "regimen: aspirin"), "treatments.0.regimen"),
         (("2024-04-01", "2023-04-01"), "visits.1.date"),
+        (("alc_1e9_per_l: 12,", "alc_1e9_per_l: 12, ln_volume_ml: 25000,"), "ln_volume_ml"),
         (("{date: 2024-01-01, alc_1e9_per_l: 20}", "{date: 2024-01-01}"), "first visit must"),
     ],
 )

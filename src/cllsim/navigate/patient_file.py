@@ -99,8 +99,11 @@ class VisitRecord(BaseModel):
     alc_1e9_per_l: float | None = Field(
         None, gt=0, le=2000, description="absolute lymphocyte count, 10^9/L"
     )
+    # The bound only catches typing errors: iwCLL's massive lymphadenopathy (a largest node of
+    # 10 cm, a tenth of the nodal disease: cllsim.clinic.iwcll) is already 5,236 mL of it,
+    # and an untreated patient may pass that (the bound was 5,000 mL until 2026-11-24).
     ln_volume_ml: float | None = Field(
-        None, ge=0, le=5000, description="total measured lymph-node volume, mL (a sphere of "
+        None, ge=0, le=20000, description="total measured lymph-node volume, mL (a sphere of "
         "diameter d cm is pi/6 d^3 mL)",
     )  # fmt: skip
     mrd_blood: float | Undetectable | None = Field(
