@@ -130,3 +130,22 @@ def test_distance_censoring():
     assert 0 < d[1] < d[2]
     # 10 measurements: 5 ALC and 5 LN exact (0), 5 MRD with residual 1/0.3 and 2/0.3
     assert d[1] == pytest.approx(np.sqrt(5 * (1 / 0.3) ** 2 / 15))
+
+
+def test_synthetic_truth_dates_a_burden_limit_at_the_next_decision_visit():
+    """A synthetic patient whose disease reaches the burden limit (5e12 cells) before its last
+    visit (nodal birth 0.03/day from 3e11 cells): its true treatment indication is dated at
+    the first decision visit after the last visit (84 days), where the forecast's futures date
+    an indication after the limit, not at the stop itself (it was day 0 before 2026-11-24,
+    and days between visits for limits reached after the last visit)."""
+    from cllsim.trials.population import builtin_population, draw_parameters
+
+    row = draw_parameters(builtin_population("cll14"), 1, np.random.default_rng(3)).iloc[0]
+    row = row.to_dict() | {
+        BIRTH: 0.03, "patient.kinetics.death": 0.27 * 0.03, "patient.ighv": "unmutated",
+        "patient.burden_cells": 3e11,
+    }  # fmt: skip
+    truth = apply_parameters(Scenario(name="truth"), row)
+    sp = synthetic_patient(truth, name="syn", visit_days=[0, 91, 182, 273],
+                           rng=np.random.default_rng(11))  # fmt: skip
+    assert sp.truth["indication_day"] == 84.0

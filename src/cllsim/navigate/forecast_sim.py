@@ -184,13 +184,19 @@ def simulate_reference(
                 break
     else:
         keep = grid <= end
+        if end < pm.horizon_day:
+            # the burden limit: the first decision visit after the last visit at or after the
+            # stop holds the stopped counts (counts[times > end] above) and is where the
+            # indication is dated, as the forecast's futures date it (navigate.pathway)
+            at = min(max(int(np.searchsorted(grid, end, side="left")), 1), grid.size - 1)
+            keep = np.arange(grid.size) <= at
         table = pd.DataFrame(
             {"time_days": grid[keep], "alc_1e9_per_l": gv[keep, 0], "ln_volume_ml": gv[keep, 1]}
         )
         day, _ = treatment_indication(table)
         ind = math.nan if day is None else day - t0
         if end < pm.horizon_day and math.isnan(ind):
-            ind = max(end - t0, 0.0)
+            ind = grid[at] - t0
     stop_day = t0 + prog if not math.isnan(prog) else end
     res_days = (grid - t0)[detected & (grid <= stop_day)]
     drug = 0.0
