@@ -183,19 +183,20 @@ def simulate_reference(
                 prog = grid[j] - t0
                 break
     else:
-        keep = grid <= end
-        if end < pm.horizon_day:
-            # the burden limit: the first decision visit after the last visit at or after the
-            # stop holds the stopped counts (counts[times > end] above) and is where the
-            # indication is dated, as the forecast's futures date it (navigate.pathway)
+        # the last decision visit read: at the burden limit, the first one after the last
+        # visit at or after the stop, which holds the stopped counts (counts[times > end]
+        # above) and dates the indication, as the forecast's futures date it (pathway)
+        stopped = end < pm.horizon_day
+        at = int(np.searchsorted(grid, end, side="right")) - 1  # the last at or before the end
+        if stopped:
             at = min(max(int(np.searchsorted(grid, end, side="left")), 1), grid.size - 1)
-            keep = np.arange(grid.size) <= at
+        keep = slice(0, at + 1)
         table = pd.DataFrame(
             {"time_days": grid[keep], "alc_1e9_per_l": gv[keep, 0], "ln_volume_ml": gv[keep, 1]}
         )
         day, _ = treatment_indication(table)
         ind = math.nan if day is None else day - t0
-        if end < pm.horizon_day and math.isnan(ind):
+        if stopped and math.isnan(ind):
             ind = grid[at] - t0
     stop_day = t0 + prog if not math.isnan(prog) else end
     res_days = (grid - t0)[detected & (grid <= stop_day)]

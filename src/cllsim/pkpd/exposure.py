@@ -210,17 +210,15 @@ def _evaluator(
         occ = drug.btk_occupancy
         if occ is None:
             raise SpecError(f"Drug {drug.name!r}: btk_occupancy parameters are None")
-        if sp.infusion_start.size:
-            raise SpecError(
-                f"Drug {drug.name!r}: covalent BTK occupancy is modelled for oral and iv_bolus "
-                f"doses, got {sp.infusion_start.size} iv_infusion dose(s)"
+        try:
+            table = occupancy_table(
+                sp,
+                float(horizon_days),
+                inactivation_rate=occ.inactivation_rate_per_ng_ml_day,
+                resynthesis_rate_per_day=occ.resynthesis_rate_per_day,
             )
-        table = occupancy_table(
-            sp,
-            float(horizon_days),
-            inactivation_rate=occ.inactivation_rate_per_ng_ml_day,
-            resynthesis_rate_per_day=occ.resynthesis_rate_per_day,
-        )
+        except ValueError as err:  # doses the occupancy model does not cover
+            raise SpecError(f"Drug {drug.name!r}: {err}") from err
 
         def occupancy(
             times_days: ArrayLike, left_limit: bool = False, batch_starts: Sequence[int] = ()

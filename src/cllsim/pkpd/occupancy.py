@@ -190,8 +190,8 @@ def occupancy_table(
     kappa, ksyn = float(inactivation_rate), float(resynthesis_rate_per_day)
     if sp.infusion_start.size:
         raise ValueError(
-            "covalent occupancy is modelled for oral and bolus doses only, got "
-            f"{sp.infusion_start.size} infusion(s)"
+            "covalent BTK occupancy is modelled for oral and iv_bolus doses, got "
+            f"{sp.infusion_start.size} iv_infusion dose(s)"
         )
     inputs = sp.starts
     if inputs.size == 0 or horizon_days <= inputs.min():
