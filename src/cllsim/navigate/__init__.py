@@ -11,7 +11,7 @@ from cllsim.navigate.forecast import (
     plan_strategy,
     risk_table,
 )
-from cllsim.navigate.intervals import prediction_ranks, predictive_interval
+from cllsim.navigate.intervals import prediction_ranks, predictive_interval, randomised_rank
 from cllsim.navigate.navigator import (
     NavigateSettings,
     Navigation,
@@ -74,6 +74,7 @@ __all__ = [
     "plan_strategy",
     "prediction_ranks",
     "predictive_interval",
+    "randomised_rank",
     "rank_strategies",
     "risk_table",
     "run_path",
