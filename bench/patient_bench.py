@@ -4,9 +4,9 @@ Timed after compilation (one untimed warm-up call), median of ``repeat`` calls, 
 
 - ``simulate`` end to end (history from one founder cell to 1e12 cells, PK/PD rate tables,
   therapy phase) for continuous ibrutinib over 10 years (3,650 daily doses), as for a new
-  patient: the PK evaluators (and the BTK occupancy table) that the previous call kept are
-  dropped before each call (``forget_evaluators``); until 2026-11-24 they were kept, which
-  hid the 99 ms the occupancy table then took;
+  patient: the PK evaluators (and the BTK occupancy table) and knot grids that the previous
+  call kept are dropped before each call (``forget_kept_tables``); until 2026-11-24 they
+  were kept, which hid the 99 ms the occupancy table then took;
 - the therapy phase alone (the engine on the compiled network from the day-0 state the
   history of seed 1 gives, resistant subclones included, with the patient's own algorithm,
   ``PATIENT_ALGORITHM``);
@@ -41,12 +41,17 @@ def _timed(fn, repeat: int) -> float:
 def time_patient(repeat: int) -> dict[str, Any]:
     """Medians (s) for the patient workloads, with the network's size."""
     from cllsim.engine import simulate_network
-    from cllsim.engine.patient import PATIENT_ALGORITHM, day_zero, patient_network, simulate
+    from cllsim.engine.patient import (
+        PATIENT_ALGORITHM,
+        day_zero,
+        forget_kept_tables,
+        patient_network,
+        simulate,
+    )
     from cllsim.model import compile_model, load_scenario
-    from cllsim.pkpd.exposure import forget_evaluators
 
     def new_patient(sc: Any) -> None:
-        forget_evaluators()
+        forget_kept_tables()
         simulate(sc, rng=1)
 
     out: dict[str, Any] = {}

@@ -258,9 +258,12 @@ def test_occupancy_only_knots_keep_the_patients_counts(monkeypatch):
         return wrapper
 
     monkeypatch.setattr(patient_module, "exposure_grid", counted(grid))
+    patient_module.forget_kept_tables()  # grids are kept per schedule
     coarse = patient_network(sc, x0, cm=cm)
     monkeypatch.setattr(patient_module, "exposure_grid", counted(daily))
+    patient_module.forget_kept_tables()
     fine = patient_network(sc, x0, cm=cm)
+    patient_module.forget_kept_tables()  # not the daily grid for later tests
     assert asked[0] < asked[1] / 5
     kw = {"times_days": np.arange(0.0, 3651.0, 28.0), "n_runs": 10}
     new = simulate_network(coarse, algorithm=PATIENT_ALGORITHM, rng=3, **kw).counts
@@ -357,6 +360,44 @@ def test_drug_exposure_scales_the_concentration_seen_by_the_rates():
     d2 = patient_network(doubled, x0, cm=cm).death[:, node].max()
     assert d2 > d1 * 1.05
     assert patient_doses(doubled) == patient_doses(base)
+
+
+def test_an_arms_patients_share_one_knot_grid():
+    """CLL14 patients differ in body weight (chlorambucil mg/kg) and exposure factors (CV
+    30-71%), which scale each drug's concentrations; the knot grid's tests are relative, so
+    the grid of the unit-scaled schedule that ``_rates`` keeps must be, bit for bit, the
+    grid of the patient's own doses: checked for 40 patients, which then cost two grids
+    (one per arm) instead of 40.  A test on absolute concentrations in the grid (or a
+    cache key on the patient's own doses, the 40 grids) fails it."""
+    from cllsim.engine import patient as P
+    from cllsim.pkpd import DRUGS, exposure_grid
+    from cllsim.trials import load_trial
+    from cllsim.trials.population import apply_parameters, draw_parameters
+
+    trial = load_trial("cll14")
+    rng = np.random.default_rng(11)
+    P.forget_kept_tables()
+    weights, factors = set(), set()
+    for arm in trial.arms:
+        base = trial.base_scenario(arm)
+        params = draw_parameters(trial.population, 20, rng)
+        for i in range(20):
+            sc = apply_parameters(base, params.iloc[i].to_dict())
+            doses = P.patient_doses(sc)
+            own = P._exposed(doses, sc.patient.drug_exposure)
+            drugs = [DRUGS[u] for u in sorted({d.drug for d in doses})]
+            expected = exposure_grid(
+                own, drugs, sc.horizon_days, rtol=P._KNOT_RTOL, max_log_step=P._KNOT_LOG_STEP
+            )
+            cm = compile_model(sc)
+            net = patient_network(sc, np.zeros(cm.n_types, dtype=np.int64), cm=cm)
+            kept = P._knots(P._unit_doses(doses), sc.horizon_days, 0.0)
+            np.testing.assert_array_equal(kept, expected)
+            assert net.knots_days[0] == 0.0 and net.knots_days[-1] == sc.horizon_days
+            weights.add(sc.patient.body_weight_kg)
+            factors.add(tuple(sorted(sc.patient.drug_exposure.items())))
+    assert len(weights) == len(factors) == 40  # every patient scales its doses its own way
+    assert P._knots.cache_info().misses == 2
 
 
 def test_explicit_visit_days_replace_the_regular_schedule():

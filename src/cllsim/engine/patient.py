@@ -9,6 +9,7 @@ cells.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from cllsim.model.compile import EGRESS, HOMING, PERSISTER_ENTRY, PHENOTYPES
 from cllsim.pkpd import DRUGS, Dose, exposure_grid, exposure_table, merge_doses
 from cllsim.pkpd import regimens as rx
 from cllsim.pkpd.dosing import dose_columns
+from cllsim.pkpd.exposure import forget_evaluators
 from cllsim.pkpd.grid import DEFAULT_MAX_STEP_DAYS
 from cllsim.seeding import RngLike, child_generator, child_sequence, root_sequence, seed_provenance
 
@@ -77,6 +79,9 @@ _AVERAGE_MAX_DAYS = 7.0
 # averaged pieces; the patient's counts agree with the daily knots' (test_patient.py).
 _OCCUPANCY_STEP_DAYS = _AVERAGE_MAX_DAYS
 _HISTORY_TRIES = 1000
+# Knot grids kept by _knots: one per arm of a trial (and its few horizons cut short by an
+# other-cause death), a handful of schedules in a session; each is ~50 kB.
+_KNOTS_KEPT = 64
 #: The therapy phase's algorithm.  Every type of the patient network migrates (about one move
 #: per cell per day), so a clone of a few hundred cells simulated event by event costs more
 #: than the rest of the patient; leaping it is as accurate as leaping a large one (the
@@ -272,28 +277,76 @@ def _unique_rows(a: NDArray) -> tuple[NDArray, NDArray[np.int64]]:
     return rows, inverse.reshape(-1)
 
 
+@functools.lru_cache(maxsize=_KNOTS_KEPT)
+def _knots(doses: tuple[Dose, ...], horizon: float, start: float) -> NDArray:
+    """The exposure knots of ``doses`` from ``start`` to ``horizon`` (days), read-only.
+
+    Kept for the last :data:`_KNOTS_KEPT` schedules: for drugs whose effect follows their
+    concentration the grid does not depend on the patient's exposure factors, so every
+    patient of a trial arm with the same horizon shares one (see :func:`_rates`)."""
+    drugs = [DRUGS[name] for name in sorted({d.drug for d in doses})]
+    occupancy_only = all(d.effect_driver == "btk_occupancy" for d in drugs)
+    return exposure_grid(
+        doses,
+        drugs,
+        horizon,
+        t_start_days=start,
+        rtol=_KNOT_RTOL,
+        max_log_step=_KNOT_LOG_STEP,
+        # see _OCCUPANCY_STEP_DAYS
+        max_step_days=_OCCUPANCY_STEP_DAYS if occupancy_only else DEFAULT_MAX_STEP_DAYS,
+        occupancy_dose_knots=not occupancy_only,
+    )
+
+
+def _unit_doses(doses: tuple[Dose, ...]) -> tuple[Dose, ...]:
+    """``doses`` with each drug's amounts divided by its largest: the same schedule for
+    every patient of an arm, whatever the body weight or exposure factor."""
+    peak: dict[str, float] = {}
+    for d in doses:
+        peak[d.drug] = max(peak.get(d.drug, 0.0), d.amount_mg)
+    return tuple(
+        Dose(d.time_days, d.drug, d.amount_mg / peak[d.drug], d.route, d.duration_days)
+        for d in doses
+    )
+
+
+def forget_kept_tables() -> None:
+    """Drop the kept knot grids and PK evaluators, so that the next patient computes them
+    afresh, as one whose doses were never seen (the patient benchmark times it so)."""
+    _knots.cache_clear()
+    forget_evaluators()
+
+
 def _rates(
-    cm: CompiledModel, doses: tuple[Dose, ...], horizon: float, start: float = 0.0
+    cm: CompiledModel,
+    doses: tuple[Dose, ...],
+    horizon: float,
+    start: float = 0.0,
+    factors: dict[str, float] | None = None,
 ) -> dict[str, NDArray]:
-    """Rate tables on the exposure knots from ``start`` to ``horizon`` (days)."""
+    """Rate tables on the exposure knots from ``start`` to ``horizon`` (days) for ``doses``
+    with each drug's amounts times ``factors[drug]`` (``patient.drug_exposure``).
+
+    The knots of concentration-driven drugs are those of their doses scaled to a largest
+    amount of 1 (:func:`_unit_doses`): the grid's tests are relative (deviation from the
+    chord against the local exposure or a fraction of the drug's peak, change of ln
+    exposure), so a factor on every dose of a drug (body weight, exposure factor), which is
+    a factor on its exposure (linear PK), leaves each test as it was.  Checked: the 200
+    patients of a CLL14 draw (exposure factors with CV 30%, chlorambucil by body weight) get
+    bit-identical grids either way (``tests/engine/test_patient.py``), and :func:`_knots`
+    then computes the grid once per arm and horizon instead of once per patient.  A BTK
+    inhibitor's occupancy is not linear in the dose, so its grid is built from the doses
+    the patient's plasma sees.
+    """
+    factors = factors or {}
+    exposed = _exposed(doses, factors)
     used = sorted({d.drug for d in doses})
     if used:
         drugs = [DRUGS[name] for name in used]
-        occupancy_only = all(d.effect_driver == "btk_occupancy" for d in drugs)
-        knots = np.asarray(
-            exposure_grid(
-                doses,
-                drugs,
-                horizon,
-                t_start_days=start,
-                rtol=_KNOT_RTOL,
-                max_log_step=_KNOT_LOG_STEP,
-                # see _OCCUPANCY_STEP_DAYS
-                max_step_days=_OCCUPANCY_STEP_DAYS if occupancy_only else DEFAULT_MAX_STEP_DAYS,
-                occupancy_dose_knots=not occupancy_only,
-            )
-        )
-        ex = np.asarray(exposure_table(doses, drugs, knots))
+        linear = all(d.effect_driver == "concentration" for d in drugs)
+        knots = np.asarray(_knots(_unit_doses(doses) if linear else exposed, horizon, start))
+        ex = np.asarray(exposure_table(exposed, drugs, knots))
     else:
         knots, ex = np.zeros(1), np.zeros((1, 0))
 
@@ -398,8 +451,7 @@ def patient_network(
     it still count) to the scenario's horizon."""
     cm = compile_model(scenario) if cm is None else cm
     doses = patient_doses(scenario) if doses is None else doses
-    exposed = _exposed(doses, scenario.patient.drug_exposure)
-    rates = _rates(cm, exposed, scenario.horizon_days, start_day)
+    rates = _rates(cm, doses, scenario.horizon_days, start_day, scenario.patient.drug_exposure)
     return Network(
         types=cm.type_names,
         initial=initial,
