@@ -98,9 +98,12 @@ def test_apply_parameters_sets_every_field(draws):
     assert sc.patient.ighv == row["patient.ighv"]
     assert sc.patient.kinetics.protection_marrow == row["patient.kinetics.protection_marrow"]
     assert sc.patient.drug_exposure["venetoclax"] == row["patient.drug_exposure.venetoclax"]
-    assert (
-        sc.patient.kinetics.homing_lymph_node
-        == Scenario(name="p").patient.kinetics.homing_lymph_node
+    assert (  # a field the population does not name keeps the library value
+        sc.patient.kinetics.protection_decay
+        == Scenario(name="p").patient.kinetics.protection_decay
+    )
+    assert sc.patient.kinetics.homing_lymph_node == pytest.approx(  # scale_by
+        6.5 * row["patient.kinetics.egress_lymph_node"], rel=1e-12
     )
     with pytest.raises(SpecError, match="birth_spleen"):
         apply_parameters(Scenario(name="p"), {"patient.kinetics.birth_spleen": 0.1})
