@@ -99,8 +99,7 @@ def test_apply_parameters_sets_every_field(draws):
     assert sc.patient.kinetics.protection_marrow == row["patient.kinetics.protection_marrow"]
     assert sc.patient.drug_exposure["venetoclax"] == row["patient.drug_exposure.venetoclax"]
     assert (  # a field the population does not name keeps the library value
-        sc.patient.kinetics.protection_decay
-        == Scenario(name="p").patient.kinetics.protection_decay
+        sc.patient.kinetics.protection_decay == Scenario(name="p").patient.kinetics.protection_decay
     )
     assert sc.patient.kinetics.homing_lymph_node == pytest.approx(  # scale_by
         6.5 * row["patient.kinetics.egress_lymph_node"], rel=1e-12
