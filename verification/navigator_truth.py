@@ -65,6 +65,7 @@ from cllsim.navigate import (
     BUILTIN_STRATEGIES,
     ForecastSettings,
     NavigateSettings,
+    below_and_tied,
     forecast_patient,
     navigate_patient,
     patient_model,
@@ -98,8 +99,8 @@ def _pit(draws: np.ndarray, truth: float, u: float) -> float:
     randomised PIT of discrete forecasts, Czado, Gneiting & Held, Biometrics 2009;65:1254).
     The same ``u`` breaks the tie of :func:`randomised_rank` for the coverage.
     """
-    x = np.where(np.isnan(draws), np.inf, draws)
-    return float(np.mean(x < truth) + u * np.mean(x == truth))
+    below, ties = below_and_tied(draws, truth)
+    return below / draws.size + u * (ties / draws.size)
 
 
 def _coverage(hits: pd.Series) -> dict:

@@ -11,7 +11,12 @@ from cllsim.navigate.forecast import (
     plan_strategy,
     risk_table,
 )
-from cllsim.navigate.intervals import prediction_ranks, predictive_interval, randomised_rank
+from cllsim.navigate.intervals import (
+    below_and_tied,
+    prediction_ranks,
+    predictive_interval,
+    randomised_rank,
+)
 from cllsim.navigate.navigator import (
     NavigateSettings,
     Navigation,
@@ -53,6 +58,7 @@ __all__ = [
     "StrategySpec",
     "SyntheticPatient",
     "VisitDistance",
+    "below_and_tied",
     "bozic_eradication",
     "builtin_patients",
     "builtin_strategies",

@@ -187,9 +187,10 @@ def simulate_reference(
         # visit at or after the stop, which holds the stopped counts (counts[times > end]
         # above) and dates the indication, as the forecast's futures date it (pathway)
         stopped = end < pm.horizon_day
-        at = int(np.searchsorted(grid, end, side="right")) - 1  # the last at or before the end
         if stopped:
             at = min(max(int(np.searchsorted(grid, end, side="left")), 1), grid.size - 1)
+        else:  # the last at or before the end
+            at = int(np.searchsorted(grid, end, side="right")) - 1
         keep = slice(0, at + 1)
         table = pd.DataFrame(
             {"time_days": grid[keep], "alc_1e9_per_l": gv[keep, 0], "ln_volume_ml": gv[keep, 1]}

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["prediction_ranks", "predictive_interval", "randomised_rank"]
+__all__ = ["below_and_tied", "prediction_ranks", "predictive_interval", "randomised_rank"]
 
 
 def prediction_ranks(n: int, level: float = 0.9) -> tuple[int, int, float]:
@@ -137,9 +137,21 @@ def randomised_rank(draws: ArrayLike, truth: float, u: float) -> int:
     """
     if not 0.0 <= u < 1.0:
         raise ValueError(f"u must be in [0, 1), got {u!r}")
+    below, ties = below_and_tied(draws, truth)
+    return below + math.floor(u * (ties + 1))
+
+
+def below_and_tied(draws: ArrayLike, truth: float) -> tuple[int, int]:
+    """How many draws lie below the truth and how many equal it, NaN (draws and truth)
+    sorting after every value as in :func:`predictive_interval`: the counts a randomised
+    rank or PIT splits the tie between.
+
+    Examples
+    --------
+    >>> below_and_tied([84.0, 84.0, 168.0, float("nan")], float("nan"))
+    (3, 1)
+    """
     x = np.asarray(draws, dtype=np.float64).ravel()
     x = np.where(np.isnan(x), np.inf, x)
     t = math.inf if math.isnan(truth) else float(truth)
-    below = int(np.count_nonzero(x < t))
-    ties = int(np.count_nonzero(x == t))
-    return below + math.floor(u * (ties + 1))
+    return int(np.count_nonzero(x < t)), int(np.count_nonzero(x == t))
