@@ -25,8 +25,6 @@ import pytest
 
 from cllsim.calibrate import load_targets
 from cllsim.calibrate.trial import record_simulator
-from cllsim.trials import load_trial
-from cllsim.trials.run import run_trial
 
 RECORD = Path(__file__).resolve().parents[2] / "calibration" / "cll14" / "calibration.json"
 TOLERANCE = {"pfs_24": 0.04, "umrd_blood_eot3": 0.06, "umrd_marrow_eot3": 0.06}
@@ -42,11 +40,6 @@ def test_shipped_population_reproduces_the_calibration_record():
 #: Targets the shipped calibration does not reach yet (docs/calibration.md, "What the model
 #: still misses"): strict expected failures, so reaching one fails until its mark goes.
 NOT_REACHED = {"ven-obi/umrd_blood_eot3"}
-
-
-@pytest.fixture(scope="module")
-def cll14_at_2000():
-    return run_trial(load_trial("cll14"), n_patients=2000, workers=2, rng=7).summary
 
 
 @pytest.mark.slow

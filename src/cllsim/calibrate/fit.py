@@ -214,6 +214,12 @@ def calibrate(
     from skopt import gp_minimize
     from skopt.space import Real
 
+    if targets.role != "calibration":
+        raise SpecError(
+            f"calibrate: {targets.name!r} is a {targets.role} set: published outcomes the "
+            "model must predict untouched, never fit (shared/reference/cll.md names the "
+            "calibration targets); compare a trial with it by cllsim.calibrate.validation"
+        )
     if not parameters:
         raise SpecError("calibrate: name at least one parameter to fit")
     names = [p.name for p in parameters]

@@ -1,9 +1,12 @@
-"""Calibration targets: published endpoints a trial simulation is fitted to.
+"""Published trial outcomes: the calibration targets a simulation is fitted to, and the
+validation outcomes it must predict untouched.
 
-A target file (YAML) names the trial and, per arm, the endpoint's published value with its
-uncertainty (a 95% CI, or the number of patients of a binomial proportion).  Only the
-targets that ``shared/reference/cll.md`` names as calibration targets ship here; every other
-published outcome is a prediction to check, never a target.
+A target file (YAML) names the trial, its role and, per arm, each endpoint's published value
+with its uncertainty (a 95% CI, or the number of patients of a binomial proportion).  Only
+the targets that ``shared/reference/cll.md`` names as calibration targets ship with the
+role ``calibration``; every other published outcome (later follow-up, other trials) ships
+with the role ``validation``, which ``cllsim calibrate`` refuses to fit
+(:mod:`cllsim.calibrate.validation` compares a trial's summary with them).
 """
 
 from __future__ import annotations
@@ -11,15 +14,27 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from cllsim.model.files import builtin_files, load_spec_file
 
 __all__ = ["Target", "TargetSet", "builtin_targets", "load_targets"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-_ENDPOINT = re.compile(r"^(pfs_\d+|umrd_blood_eot3|umrd_marrow_eot3)$")
+_FRACTION = re.compile(r"^(pfs_\d+|umrd_blood_eot3|umrd_marrow_eot3)$")
+_ENDPOINT = re.compile(
+    r"^(pfs_\d+|umrd_blood_eot3|umrd_marrow_eot3|median_pfs_months|hazard_ratio)$"
+)
+_Z95 = 1.959964
 
 
 class Target(BaseModel):
@@ -30,26 +45,54 @@ class Target(BaseModel):
     arm: str = Field(min_length=1)
     endpoint: str = Field(
         description="pfs_<months> (Kaplan-Meier PFS at that month), umrd_blood_eot3 or "
-        "umrd_marrow_eot3 (fraction with undetectable MRD 3 months after end of treatment)"
+        "umrd_marrow_eot3 (fraction with undetectable MRD 3 months after end of treatment), "
+        "median_pfs_months, or hazard_ratio (of PFS, against ``reference``)"
     )
-    value: float = Field(ge=0, le=1, description="fraction")
+    value: float = Field(ge=0, description="fraction, months (median) or ratio")
     ci95: tuple[float, float] | None = Field(None, description="published 95% CI")
     n: int | None = Field(None, ge=1, description="patients of a binomial proportion")
+    reference: str | None = Field(
+        None, min_length=1, description="reference arm of a hazard_ratio (Cox, PFS)"
+    )
+    source: str | None = Field(
+        None, min_length=1, description="paper of this value, when not the set's source"
+    )
 
     @field_validator("endpoint")
     @classmethod
     def _endpoint(cls, v: str) -> str:
         if not _ENDPOINT.match(v):
             raise ValueError(
-                f"unknown endpoint {v!r}; expected pfs_<months>, umrd_blood_eot3 or "
-                "umrd_marrow_eot3"
+                f"unknown endpoint {v!r}; expected pfs_<months>, umrd_blood_eot3, "
+                "umrd_marrow_eot3, median_pfs_months or hazard_ratio"
             )
         return v
 
+    @field_validator("value")
+    @classmethod
+    def _value(cls, v: float, info: ValidationInfo) -> float:
+        endpoint = info.data.get("endpoint")
+        if endpoint is not None and _FRACTION.match(endpoint) and v > 1:
+            raise ValueError(f"{endpoint} is a fraction (0 to 1), got {v}")
+        return v
+
     @model_validator(mode="after")
-    def _uncertainty(self) -> Target:
-        if (self.ci95 is None) == (self.n is None):
-            raise ValueError("give exactly one of ci95 (a published interval) or n (patients)")
+    def _consistent(self) -> Target:
+        if self.endpoint == "hazard_ratio":
+            if self.reference is None:
+                raise ValueError("a hazard_ratio needs its reference arm (reference: ARM)")
+            if self.value <= 0 or (self.ci95 is not None and self.ci95[0] <= 0):
+                raise ValueError(f"a hazard ratio and its ci95 must be > 0, got {self.value}")
+        elif self.reference is not None:
+            raise ValueError(
+                f"reference names the comparator of a hazard_ratio, not {self.endpoint}"
+            )
+        if self.ci95 is not None and self.n is not None:
+            raise ValueError("give at most one of ci95 (a published interval) or n (patients)")
+        if self.n is not None and not self.is_fraction:
+            raise ValueError(
+                f"n (patients of a binomial proportion) does not apply to {self.endpoint}"
+            )
         if self.ci95 is not None and not self.ci95[0] <= self.value <= self.ci95[1]:
             raise ValueError(f"value {self.value} lies outside its ci95 {list(self.ci95)}")
         return self
@@ -60,12 +103,25 @@ class Target(BaseModel):
         return f"{self.arm}/{self.endpoint}"
 
     @property
-    def se(self) -> float:
-        """Standard error of the published value: CI width / 3.92, or binomial."""
+    def is_fraction(self) -> bool:
+        """PFS at a month or a uMRD rate."""
+        return bool(_FRACTION.match(self.endpoint))
+
+    @property
+    def log_scale(self) -> bool:
+        """Compared on the log scale (a hazard ratio, whose CI is symmetric there)."""
+        return self.endpoint == "hazard_ratio"
+
+    @property
+    def se(self) -> float | None:
+        """Standard error of the published value: CI width / 3.92 (of the logs for a hazard
+        ratio), or binomial; None when the paper gives neither."""
         if self.ci95 is not None:
-            return (self.ci95[1] - self.ci95[0]) / (2 * 1.959964)
-        assert self.n is not None
-        return math.sqrt(max(self.value * (1 - self.value), 1e-4) / self.n)
+            lo, hi = (math.log(x) for x in self.ci95) if self.log_scale else self.ci95
+            return (hi - lo) / (2 * _Z95)
+        if self.n is not None:
+            return math.sqrt(max(self.value * (1 - self.value), 1e-4) / self.n)
+        return None
 
 
 class TargetSet(BaseModel):
@@ -76,6 +132,12 @@ class TargetSet(BaseModel):
     name: str = Field(min_length=1)
     trial: str = Field(min_length=1, description="trial file or built-in trial they belong to")
     source: str = Field(min_length=1, description="paper the values come from")
+    role: Literal["calibration", "validation"] = Field(
+        "calibration",
+        description="calibration: targets to fit (shared/reference/cll.md names them); "
+        "validation: published outcomes the model must predict, never fitted",
+    )
+    description: str | None = Field(None, description="what the set holds, for `cllsim list`")
     targets: tuple[Target, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -84,6 +146,18 @@ class TargetSet(BaseModel):
         dup = sorted({k for k in keys if keys.count(k) > 1})
         if dup:
             raise ValueError(f"targets repeat {dup}")
+        if self.role == "calibration":
+            for t in self.targets:
+                if not t.is_fraction:
+                    raise ValueError(
+                        f"{t.key}: a calibration target is PFS at a month or a uMRD rate; "
+                        f"{t.endpoint} can only be a validation outcome (role: validation)"
+                    )
+                if t.se is None:
+                    raise ValueError(
+                        f"{t.key}: a calibration target needs its uncertainty: give ci95 "
+                        "(a published interval) or n (patients)"
+                    )
         return self
 
     @property
@@ -92,8 +166,9 @@ class TargetSet(BaseModel):
         months = [
             float(t.endpoint.split("_")[1]) if t.endpoint.startswith("pfs_") else 18.0
             for t in self.targets
+            if t.is_fraction
         ]
-        return max(months)
+        return max(months, default=18.0)
 
 
 _WHERE = {"package": "cllsim.calibrate", "folder": "targets"}

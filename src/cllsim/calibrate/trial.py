@@ -20,7 +20,7 @@ from cllsim.trials.population import PopulationSpec, with_overrides
 from cllsim.trials.run import run_trial
 from cllsim.trials.spec import TrialSpec, load_trial
 
-__all__ = ["population_overrides", "record_simulator", "trial_simulator"]
+__all__ = ["population_overrides", "read_outcomes", "record_simulator", "trial_simulator"]
 
 # PFS at month m needs follow-up to m plus one assessment interval to see progressions
 # that happened just before m (assessments are at most 6 months apart in the built-ins)
@@ -95,7 +95,7 @@ def trial_simulator(
             rng=seed,
             dask=dask,
         )
-        return _read(res.summary, targets)
+        return read_outcomes(res.summary, targets)
 
     return simulate
 
@@ -112,20 +112,55 @@ def record_simulator(record: Mapping[str, Any], *, workers: int = 1) -> Simulato
     )
 
 
-def _read(summary: dict[str, Any], targets: TargetSet) -> dict[str, tuple[float, float]]:
-    out: dict[str, tuple[float, float]] = {}
+def read_outcomes(
+    summary: Mapping[str, Any], targets: TargetSet
+) -> dict[str, tuple[float | None, float | None]]:
+    """Each target's simulated value and its standard error, read from a trial's
+    ``summary.json``: ``{Target.key: (estimate, se)}``.
+
+    PFS at a month: Kaplan-Meier estimate, SE from its 95% CI.  uMRD rate: over every
+    randomised patient of the arm (intention to treat, as CLL14), binomial SE.  Median PFS:
+    the estimate (None if not reached), no SE.  Hazard ratio: the Cox estimate against the
+    target's reference arm, SE of its log from the 95% CI (``Target.log_scale``).
+
+    Raises
+    ------
+    SpecError
+        The summary lacks the arm, the comparison or the month a target needs.
+    """
+    out: dict[str, tuple[float | None, float | None]] = {}
     for t in targets.targets:
+        if t.arm not in summary["arms"]:
+            raise SpecError(f"target {t.key}: the trial has no arm {t.arm!r}")
         arm = summary["arms"][t.arm]
         if t.endpoint.startswith("pfs_"):
             m = t.endpoint.split("_")[1]
+            if m not in arm["pfs"] or arm["pfs"][m] is None:
+                raise SpecError(f"target {t.key}: the trial's follow-up does not reach month {m}")
             est = arm["pfs"][m]
             lo, hi = arm["pfs_ci95"][m]
-            if est is None:
-                raise SpecError(f"target {t.key}: the trial's follow-up does not reach month {m}")
             se = (hi - lo) / (2 * 1.959964) if lo is not None and hi is not None else 0.0
+            out[t.key] = (float(est), float(se))
+        elif t.endpoint == "median_pfs_months":
+            med = arm["median_pfs_months"]
+            out[t.key] = (None if med is None else float(med), None)
+        elif t.endpoint == "hazard_ratio":
+            row = next(
+                (
+                    c
+                    for c in summary["comparisons"]
+                    if c["arm"] == t.arm and c["reference"] == t.reference
+                ),
+                None,
+            )
+            if row is None:
+                raise SpecError(
+                    f"target {t.key}: the trial does not compare {t.arm!r} with {t.reference!r}"
+                )
+            lo, hi = row["ci95"]
+            out[t.key] = (float(row["hazard_ratio"]), (math.log(hi) - math.log(lo)) / 3.919928)
         else:
-            # a rate over every randomised patient of the arm (intention to treat, as CLL14)
             est, n = arm[t.endpoint], int(arm["n"])
             se = math.sqrt(max(est * (1 - est), 1.0 / n) / n)
-        out[t.key] = (float(est), float(se))
+            out[t.key] = (float(est), float(se))
     return out
