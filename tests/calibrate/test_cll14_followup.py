@@ -18,8 +18,18 @@ from cllsim.calibrate.validation import AGREEMENT_Z, compare
 
 FOLLOWUP = load_targets("cll14-followup")
 
-#: Outcomes the shipped model does not predict (docs/calibration.md).
-NOT_PREDICTED: set[str] = set()
+#: Outcomes the shipped model does not predict (docs/calibration.md, "What the model still
+#: misses"): after the end of treatment its residual disease regrows too fast in both arms,
+#: most in Ven-Obi's (at 2,000 patients, seed 7: PFS at 6 years 0.19 against 0.53).
+NOT_PREDICTED = {
+    "ven-obi/pfs_36",
+    "clb-obi/pfs_36",
+    "ven-obi/pfs_60",
+    "clb-obi/pfs_60",
+    "ven-obi/pfs_72",
+    "clb-obi/pfs_72",
+    "ven-obi/hazard_ratio",
+}
 
 
 @pytest.mark.slow

@@ -8,12 +8,10 @@ change without a re-evaluation of the record (`python -m cllsim.calibrate.reeval
 
 Slow tier (`make verify`): issue 5's acceptance test.  At 2,000 patients, `cllsim trial
 cll14` must give PFS at 24 months within 4 points of the published value in each arm and
-uMRD (blood and marrow, 3 months after the end of treatment) within 6 points.  The model
-does not meet it yet (see docs/calibration.md: the shipped fit, run 14 on run 13's
-population, has chi2 7.2 on 3 df at 2,000 patients per call; at 2,000 patients, seed 7,
-five targets are within, while Ven-Obi's blood uMRD is 6.2 points high).  Each target is
-its own test: the five that are reached must stay so, the one that is not is a strict
-expected failure (an XPASS fails, and its mark must go).
+uMRD (blood and marrow, 3 months after the end of treatment) within 6 points.  The shipped
+fit (run 15, docs/calibration.md) reaches all six at 2,000 patients, seed 7, a seed never
+used to fit.  Each target is its own test; a target a later calibration misses is recorded
+in NOT_REACHED as a strict expected failure (an XPASS fails, and its mark must go).
 """
 
 from __future__ import annotations
@@ -37,9 +35,10 @@ def test_shipped_population_reproduces_the_calibration_record():
         assert got[row["target"]][0] == pytest.approx(row["simulated"], abs=1e-12), row
 
 
-#: Targets the shipped calibration does not reach yet (docs/calibration.md, "What the model
+#: Targets the shipped calibration does not reach (docs/calibration.md, "What the model
 #: still misses"): strict expected failures, so reaching one fails until its mark goes.
-NOT_REACHED = {"ven-obi/umrd_blood_eot3"}
+#: Run 15 reaches all six.
+NOT_REACHED: set[str] = set()
 
 
 @pytest.mark.slow
