@@ -8,7 +8,12 @@ import pytest
 
 from cllsim.calibrate import FitParameter, TargetSet, calibrate, load_targets
 from cllsim.calibrate.trial import read_outcomes
-from cllsim.calibrate.validation import AGREEMENT_Z, compare, markdown_table
+from cllsim.calibrate.validation import (
+    AGREEMENT_Z,
+    compare,
+    markdown_table,
+    published_comparisons,
+)
 from cllsim.errors import InputFileError, SpecError
 
 
@@ -139,3 +144,30 @@ def test_compare_reports_a_median_not_reached():
 def test_read_outcomes_names_what_the_trial_lacks(target, message):
     with pytest.raises(SpecError, match=message):
         read_outcomes(_summary(), _set(target))
+
+
+def test_a_trial_is_set_beside_every_published_set_of_its_name():
+    """The report's comparison: CLL14's calibration targets first, then its follow-up, each
+    over the outcomes the run can show; the months beyond follow-up are named, not dropped
+    silently.  Another trial has none."""
+    arm = _summary()["arms"]["a"]
+    arm = {
+        **arm,
+        "pfs": {"24": 0.85, "36": 0.7},
+        "pfs_ci95": {"24": [0.8, 0.9], "36": [0.65, 0.75]},
+    }
+    summary = {
+        "trial": "cll14",
+        "arms": {"ven-obi": arm, "clb-obi": arm},
+        "comparisons": [{**_summary()["comparisons"][0], "arm": "ven-obi", "reference": "clb-obi"}],
+    }
+    got = published_comparisons(summary)
+    assert [ts.name for ts, _, _ in got] == ["cll14", "cll14-followup"]
+    (_, targets, skipped_t), (_, followup, skipped_f) = got
+    assert len(targets) == 6 and skipped_t == []
+    assert set(followup.outcome) == {
+        "ven-obi/pfs_36", "clb-obi/pfs_36", "ven-obi/median_pfs_months",
+        "clb-obi/median_pfs_months", "ven-obi/hazard_ratio vs clb-obi",
+    }  # fmt: skip
+    assert len(skipped_f) == 4 and all("does not reach month" in r for r in skipped_f)
+    assert published_comparisons({**summary, "trial": "other"}) == []

@@ -50,4 +50,11 @@ def test_no_event_gives_null_comparison_and_a_report(tmp_path):
     clones = pd.DataFrame({c: [] for c in CLONE_COLUMNS})
     result = finish_trial(trial, np.random.SeedSequence(1), patients, clones)
     path = write_trial_report(tmp_path / "report.html", result)
-    assert "not reached" in path.read_text()
+    html = path.read_text()
+    assert "not reached" in html
+    # set beside CLL14's published outcomes; a hazard ratio lifelines could not fit is
+    # shown as missing and not tested
+    assert "cll14: calibration targets (fitted)" in html
+    assert "cll14-followup: validation (published, never fitted)" in html
+    row = html[html.index("ven-obi/hazard_ratio vs clb-obi") :].split("</tr>")[0]
+    assert "not estimable" in row and "not tested" in row

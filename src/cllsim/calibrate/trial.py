@@ -158,7 +158,11 @@ def read_outcomes(
                     f"target {t.key}: the trial does not compare {t.arm!r} with {t.reference!r}"
                 )
             lo, hi = row["ci95"]
-            out[t.key] = (float(row["hazard_ratio"]), (math.log(hi) - math.log(lo)) / 3.919928)
+            if row["hazard_ratio"] is None:  # lifelines could not fit (e.g. no events)
+                out[t.key] = (None, None)
+            else:
+                se = None if lo is None else (math.log(hi) - math.log(lo)) / (2 * 1.959964)
+                out[t.key] = (float(row["hazard_ratio"]), se)
         else:
             est, n = arm[t.endpoint], int(arm["n"])
             se = math.sqrt(max(est * (1 - est), 1.0 / n) / n)

@@ -19,10 +19,11 @@ from typing import Any
 
 import pandas as pd
 
-from cllsim.calibrate.targets import TargetSet
+from cllsim.calibrate.targets import TargetSet, builtin_targets, load_targets
 from cllsim.calibrate.trial import read_outcomes
+from cllsim.errors import SpecError
 
-__all__ = ["AGREEMENT_Z", "compare", "markdown_table"]
+__all__ = ["AGREEMENT_Z", "compare", "display_rows", "markdown_table", "published_comparisons"]
 
 #: |z| at or below which a prediction agrees with the published value (two-sided 95%).
 AGREEMENT_Z = 1.959964
@@ -55,17 +56,54 @@ def compare(summary: Mapping[str, Any], published: TargetSet) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def published_comparisons(
+    summary: Mapping[str, Any],
+) -> list[tuple[TargetSet, pd.DataFrame, list[str]]]:
+    """Every built-in target set of the summary's trial (calibration sets first), each
+    with :func:`compare`'s table over the outcomes this trial can show and the reasons the
+    others were left out (an arm it lacks, a month beyond its follow-up).  For the trial
+    report: a run of ``cllsim trial cll14`` is set beside what CLL14 published."""
+    out = []
+    sets = [load_targets(name) for name in builtin_targets()]
+    for published in sorted(sets, key=lambda ts: (ts.role != "calibration", ts.name)):
+        if published.trial != summary["trial"]:
+            continue
+        kept, skipped = [], []
+        for t in published.targets:
+            try:
+                read_outcomes(summary, published.model_copy(update={"targets": (t,)}))
+                kept.append(t)
+            except SpecError as err:
+                skipped.append(str(err))
+        if kept:
+            subset = published.model_copy(update={"targets": tuple(kept)})
+            out.append((published, compare(summary, subset), skipped))
+    return out
+
+
+def display_rows(table: pd.DataFrame) -> list[tuple[str, str, str, str, str, str]]:
+    """``compare``'s rows as text: outcome, published, simulated, z, agrees, source."""
+    rows = []
+    for r in table.itertuples(index=False):
+        agrees = "not tested" if _missing(r.agrees) else ("yes" if r.agrees else "no")
+        z = "—" if _missing(r.z) else f"{r.z:+.1f}"
+        if _missing(r.simulated):  # a median not reached; a hazard ratio without events
+            sim = "not reached" if "median" in r.outcome else "not estimable"
+        else:
+            sim = f"{r.simulated:.3g}"
+        rows.append((r.outcome, f"{r.published:.3g}", sim, z, agrees, r.source))
+    return rows
+
+
 def markdown_table(table: pd.DataFrame) -> str:
     """``compare``'s rows as a Markdown table (values to 3 significant digits)."""
     lines = [
         "| outcome | published | simulated | z | agrees | source |",
         "|---|---|---|---|---|---|",
     ]
-    for r in table.itertuples(index=False):
-        agrees = "not tested" if _missing(r.agrees) else ("yes" if r.agrees else "**no**")
-        z = "—" if _missing(r.z) else f"{r.z:+.1f}"
-        sim = "not reached" if _missing(r.simulated) else f"{r.simulated:.3g}"
-        lines.append(f"| {r.outcome} | {r.published:.3g} | {sim} | {z} | {agrees} | {r.source} |")
+    for outcome, pub, sim, z, agrees, source in display_rows(table):
+        agrees = "**no**" if agrees == "no" else agrees
+        lines.append(f"| {outcome} | {pub} | {sim} | {z} | {agrees} | {source} |")
     return "\n".join(lines) + "\n"
 
 

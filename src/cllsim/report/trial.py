@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 import numpy as np
 
+from cllsim.calibrate.validation import display_rows, published_comparisons
 from cllsim.clinic import VAF_ASSAYS
 from cllsim.outputs import write_file
 from cllsim.report.trial_figures import draw_trial_figures
@@ -154,6 +155,16 @@ def write_trial_report(path: str | os.PathLike[str], result: TrialResult) -> Pat
     population = [
         (n, _dist_text(d), d.tag, d.source) for n, d in trial.population.parameters.items()
     ]
+    published = [
+        {
+            "caption": f"{ts.name}: "
+            + ("calibration targets (fitted)" if ts.role == "calibration" else
+               "validation (published, never fitted)"),
+            "rows": display_rows(table),
+            "skipped": skipped,
+        }
+        for ts, table, skipped in published_comparisons(result.summary)
+    ]  # fmt: skip
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("cllsim.report", "templates"),
         autoescape=True,
@@ -171,6 +182,7 @@ def write_trial_report(path: str | os.PathLike[str], result: TrialResult) -> Pat
         design_rows=design,
         population_name=trial.population.name,
         population_rows=population,
+        published=published,
         seed=result.summary["seed"],
         version=result.summary["cllsim_version"],
     )
