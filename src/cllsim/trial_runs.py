@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cllsim.calibrate.validation import report_tables
 from cllsim.errors import SpecError
 from cllsim.outputs import write_file, write_folder
 from cllsim.report.trial import write_trial_report
@@ -235,6 +236,6 @@ def _write_outputs(result: TrialResult, out: Path) -> None:
     def write(tmp: Path) -> None:
         result.patients.to_parquet(tmp / "patients.parquet", index=False)
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
-        write_trial_report(tmp / "report.html", result)
+        write_trial_report(tmp / "report.html", result, published=report_tables(result.summary))
 
     write_folder(out, OUTPUT_FILES, write)

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cllsim.calibrate.validation import report_tables
 from cllsim.report import write_trial_report
 from cllsim.trials import load_trial, trial_summary
 from cllsim.trials.run import CLONE_COLUMNS, finish_trial
@@ -49,7 +50,9 @@ def test_no_event_gives_null_comparison_and_a_report(tmp_path):
                                  "logrank_p": None}]  # fmt: skip
     clones = pd.DataFrame({c: [] for c in CLONE_COLUMNS})
     result = finish_trial(trial, np.random.SeedSequence(1), patients, clones)
-    path = write_trial_report(tmp_path / "report.html", result)
+    path = write_trial_report(
+        tmp_path / "report.html", result, published=report_tables(result.summary)
+    )
     html = path.read_text()
     assert "not reached" in html
     # set beside CLL14's published outcomes; a hazard ratio lifelines could not fit is

@@ -69,6 +69,27 @@ def test_outputs_and_summary_shape(serial):
     html = (serial / "report.html").read_text()
     assert "Swimmer plot" in html and "Progression-free survival" in html
     assert "<script" not in html and 'src="http' not in html  # self-contained
+    assert "Against the published trial" not in html  # no target set names trial "short"
+
+
+def test_a_cll14_run_is_set_beside_what_cll14_published(tmp_path):
+    """A trial named cll14 (here 1.5 years of follow-up, 4 patients) gets CLL14's targets and
+    follow-up in its report; what the run cannot show (PFS at 24 months and later) is named
+    as left out."""
+    import yaml
+
+    from .conftest import cll14_dict
+
+    path = tmp_path / "cll14.yaml"
+    path.write_text(yaml.safe_dump(cll14_dict(name="cll14", follow_up={"years": 1.5})))
+    run_trial_to_dir(load_trial(path), out=tmp_path / "out", n_patients=4, seed=1, workers=1,
+                     progress=False)  # fmt: skip
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "cll14: calibration targets (fitted)" in html
+    assert "ven-obi/umrd_blood_eot3" in html
+    assert "target ven-obi/pfs_24: the trial&#39;s follow-up does not reach month 24" in html
+    assert "cll14-followup: validation (published, never fitted)" in html
+    assert "the trial&#39;s follow-up does not reach month 72" in html
 
 
 def test_same_seed_same_table_with_two_workers(short, serial, tmp_path):

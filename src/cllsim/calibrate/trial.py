@@ -161,7 +161,11 @@ def read_outcomes(
             if row["hazard_ratio"] is None:  # lifelines could not fit (e.g. no events)
                 out[t.key] = (None, None)
             else:
-                se = None if lo is None else (math.log(hi) - math.log(lo)) / (2 * 1.959964)
+                se = (
+                    None
+                    if lo is None or hi is None
+                    else (math.log(hi) - math.log(lo)) / (2 * 1.959964)
+                )
                 out[t.key] = (float(row["hazard_ratio"]), se)
         else:
             est, n = arm[t.endpoint], int(arm["n"])

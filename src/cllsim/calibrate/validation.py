@@ -23,7 +23,14 @@ from cllsim.calibrate.targets import TargetSet, builtin_targets, load_targets
 from cllsim.calibrate.trial import read_outcomes
 from cllsim.errors import SpecError
 
-__all__ = ["AGREEMENT_Z", "compare", "display_rows", "markdown_table", "published_comparisons"]
+__all__ = [
+    "AGREEMENT_Z",
+    "compare",
+    "display_rows",
+    "markdown_table",
+    "published_comparisons",
+    "report_tables",
+]
 
 #: |z| at or below which a prediction agrees with the published value (two-sided 95%).
 AGREEMENT_Z = 1.959964
@@ -79,6 +86,21 @@ def published_comparisons(
             subset = published.model_copy(update={"targets": tuple(kept)})
             out.append((published, compare(summary, subset), skipped))
     return out
+
+
+def report_tables(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """:func:`published_comparisons` as text for the trial report: per target set a
+    ``caption``, its :func:`display_rows` and the ``skipped`` reasons."""
+    return [
+        {
+            "caption": f"{ts.name}: "
+            + ("calibration targets (fitted)" if ts.role == "calibration" else
+               "validation (published, never fitted)"),
+            "rows": display_rows(table),
+            "skipped": skipped,
+        }
+        for ts, table, skipped in published_comparisons(summary)
+    ]  # fmt: skip
 
 
 def display_rows(table: pd.DataFrame) -> list[tuple[str, str, str, str, str, str]]:

@@ -4,13 +4,13 @@ styles, no JavaScript), written atomically like the patient report."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import numpy as np
 
-from cllsim.calibrate.validation import display_rows, published_comparisons
 from cllsim.clinic import VAF_ASSAYS
 from cllsim.outputs import write_file
 from cllsim.report.trial_figures import draw_trial_figures
@@ -104,7 +104,12 @@ def _reading(result: TrialResult) -> str:
     return " ".join(parts)
 
 
-def write_trial_report(path: str | os.PathLike[str], result: TrialResult) -> Path:
+def write_trial_report(
+    path: str | os.PathLike[str],
+    result: TrialResult,
+    *,
+    published: Sequence[Mapping[str, Any]] = (),
+) -> Path:
     """Write the trial's self-contained ``report.html``.
 
     Parameters
@@ -113,6 +118,10 @@ def write_trial_report(path: str | os.PathLike[str], result: TrialResult) -> Pat
         The file; its folder must exist.  Replaced atomically.
     result : TrialResult
         The finished trial (patients, clones of the sampled patients, summary).
+    published : sequence of mapping, optional
+        What the trial published, set beside the run: per target set a ``caption``, its
+        ``rows`` (outcome, published, simulated, z, agrees, source; as text) and the
+        ``skipped`` outcomes' reasons (``cllsim.calibrate.validation.report_tables``).
 
     Returns
     -------
@@ -155,16 +164,6 @@ def write_trial_report(path: str | os.PathLike[str], result: TrialResult) -> Pat
     population = [
         (n, _dist_text(d), d.tag, d.source) for n, d in trial.population.parameters.items()
     ]
-    published = [
-        {
-            "caption": f"{ts.name}: "
-            + ("calibration targets (fitted)" if ts.role == "calibration" else
-               "validation (published, never fitted)"),
-            "rows": display_rows(table),
-            "skipped": skipped,
-        }
-        for ts, table, skipped in published_comparisons(result.summary)
-    ]  # fmt: skip
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("cllsim.report", "templates"),
         autoescape=True,
@@ -182,7 +181,7 @@ def write_trial_report(path: str | os.PathLike[str], result: TrialResult) -> Pat
         design_rows=design,
         population_name=trial.population.name,
         population_rows=population,
-        published=published,
+        published=list(published),
         seed=result.summary["seed"],
         version=result.summary["cllsim_version"],
     )
