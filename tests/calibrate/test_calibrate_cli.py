@@ -68,3 +68,14 @@ def test_calibrate_errors_are_one_line_and_exit_2(tmp_path, capsys):
         err = capsys.readouterr().err
         assert expected in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "x").exists()
+
+
+def test_calibrate_refuses_the_validation_set_at_once(tmp_path, capsys):
+    """`--targets cll14-followup` (later follow-up) is refused before any trial runs."""
+    out = tmp_path / "x"
+    argv = ["calibrate", "cll14", "--targets", "cll14-followup", "--quiet", "--out", str(out),
+            "--fit", "shared.microenvironment=0.3:1"]  # fmt: skip
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "'cll14-followup' is a validation set" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
