@@ -4,13 +4,15 @@ The built-in validation set ``cll14-followup`` holds PFS at 3, 5 and 6 years and
 hazard ratio (Al-Sawaf et al. 2020, 2022, 2024), none of them fitted.  Each tested outcome is
 its own slow test: the prediction agrees when |z| <= 1.96, z the difference over the root
 sum of squares of the published and the simulated SE (:mod:`cllsim.calibrate.validation`).
-Outcomes the model does not predict are strict expected failures (docs/calibration.md, "What
+Outcomes the model does not predict are strict expected failures (of the assertion only: an
+outcome that cannot be compared is an error) (docs/calibration.md, "What
 the model still misses"): an XPASS fails, and its mark must go.  Nothing here may be made to
 pass by fitting: these outcomes are not calibration targets (shared/reference/cll.md).
 """
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from cllsim.calibrate import load_targets
@@ -28,7 +30,7 @@ NOT_PREDICTED = {
     "clb-obi/pfs_60",
     "ven-obi/pfs_72",
     "clb-obi/pfs_72",
-    "ven-obi/hazard_ratio",
+    "ven-obi/hazard_ratio",  # z = +2.0, just beyond 1.96: a change of numerics may flip it
 }
 
 
@@ -39,7 +41,7 @@ NOT_PREDICTED = {
         pytest.param(
             t.key,
             id=t.key,
-            marks=[pytest.mark.xfail(strict=True, reason="not predicted")]
+            marks=[pytest.mark.xfail(strict=True, raises=AssertionError, reason="not predicted")]
             if t.key in NOT_PREDICTED
             else [],
         )
@@ -50,6 +52,8 @@ NOT_PREDICTED = {
 def test_cll14_followup_prediction(cll14_at_2000, key):
     table = compare(cll14_at_2000, FOLLOWUP)
     row = table[table.outcome.str.startswith(key)].iloc[0]
+    if pd.isna(row.z):  # an error, not an expected failure
+        pytest.fail(f"{key}: not comparable (simulated {row.simulated}, SE {row.simulated_se})")
     assert abs(row.z) <= AGREEMENT_Z, (
         f"{key}: simulated {row.simulated:.3g}, published {row.published:.3g} (z = {row.z:+.1f})"
     )

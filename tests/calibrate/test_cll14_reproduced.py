@@ -48,7 +48,7 @@ NOT_REACHED: set[str] = set()
         pytest.param(
             t,
             id=t.key,
-            marks=[pytest.mark.xfail(strict=True, reason="not reached yet")]
+            marks=[pytest.mark.xfail(strict=True, raises=AssertionError, reason="not reached yet")]
             if t.key in NOT_REACHED
             else [],
         )

@@ -28,6 +28,7 @@ def _summary():
         "umrd_marrow_eot3": 0.5,
     }
     return {
+        "trial": "t",
         "arms": {"a": arm, "b": {**arm, "median_pfs_months": None}},
         "comparisons": [
             {
@@ -134,6 +135,14 @@ def test_compare_reports_a_median_not_reached():
     ("target", "message"),
     [
         ({"arm": "a", "endpoint": "pfs_72", "value": 0.5, "n": 10}, "does not reach month 72"),
+        (
+            {"arm": "a", "endpoint": "pfs_30", "value": 0.5, "n": 10},
+            r"reports PFS at months 36, 72 only \(endpoints.pfs_months\), not at month 30",
+        ),
+        (
+            {"arm": "a", "endpoint": "median_pfs_months", "value": 40, "follow_up_months": 72},
+            "does not reach month 72",
+        ),
         ({"arm": "c", "endpoint": "pfs_36", "value": 0.5, "n": 10}, "no arm 'c'"),
         (
             {"arm": "b", "endpoint": "hazard_ratio", "reference": "a", "value": 2.0},
@@ -165,9 +174,25 @@ def test_a_trial_is_set_beside_every_published_set_of_its_name():
     assert [ts.name for ts, _, _ in got] == ["cll14", "cll14-followup"]
     (_, targets, skipped_t), (_, followup, skipped_f) = got
     assert len(targets) == 6 and skipped_t == []
-    assert set(followup.outcome) == {
-        "ven-obi/pfs_36", "clb-obi/pfs_36", "ven-obi/median_pfs_months",
-        "clb-obi/median_pfs_months", "ven-obi/hazard_ratio vs clb-obi",
-    }  # fmt: skip
-    assert len(skipped_f) == 4 and all("does not reach month" in r for r in skipped_f)
+    # PFS at 3 years shows; later PFS, and the medians and hazard ratio published over 6
+    # years, are named as left out (this run reports no PFS beyond month 36)
+    assert set(followup.outcome) == {"ven-obi/pfs_36", "clb-obi/pfs_36"}
+    assert len(skipped_f) == 7 and all("not at month" in r for r in skipped_f)
     assert published_comparisons({**summary, "trial": "other"}) == []
+
+
+def test_an_empty_arm_or_a_missing_interval_is_not_tested():
+    """An arm without patients cannot be read (the report names it); a hazard ratio whose
+    interval lifelines left open has no simulated SE, so it is shown but not tested."""
+    summary = _summary()
+    summary["arms"]["b"] = {**summary["arms"]["b"], "n": 0, "umrd_blood_eot3": None}
+    with pytest.raises(SpecError, match="trial 't', target b/umrd_blood_eot3: arm 'b' has no"):
+        read_outcomes(
+            summary, _set({"arm": "b", "endpoint": "umrd_blood_eot3", "value": 0.7, "n": 9})
+        )
+    summary["comparisons"][0]["ci95"] = [0.3, None]
+    hr = {"arm": "a", "endpoint": "hazard_ratio", "reference": "b", "value": 0.4,
+          "ci95": [0.3, 0.55]}  # fmt: skip
+    got = compare(summary, _set(hr))
+    assert got.loc[0, "simulated"] == 0.5 and got.loc[0, "agrees"] is None
+    assert "| a/hazard_ratio vs b | 0.4 | 0.5 | — | not tested |" in markdown_table(got)

@@ -88,8 +88,9 @@ def test_a_cll14_run_is_set_beside_what_cll14_published(tmp_path):
     assert "cll14: calibration targets (fitted)" in html
     assert "ven-obi/umrd_blood_eot3" in html
     assert "target ven-obi/pfs_24: the trial&#39;s follow-up does not reach month 24" in html
-    assert "cll14-followup: validation (published, never fitted)" in html
-    assert "the trial&#39;s follow-up does not reach month 72" in html
+    # 1.5 years show nothing of the later follow-up, and say why
+    assert "cll14-followup: validation (published, never fitted)</strong>: nothing" in html
+    assert "target ven-obi/hazard_ratio: the trial&#39;s follow-up does not reach month 72" in html
 
 
 def test_same_seed_same_table_with_two_workers(short, serial, tmp_path):

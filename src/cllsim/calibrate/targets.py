@@ -27,14 +27,41 @@ from pydantic import (
 
 from cllsim.model.files import builtin_files, load_spec_file
 
-__all__ = ["Target", "TargetSet", "builtin_targets", "load_targets"]
+__all__ = [
+    "Z95",
+    "Target",
+    "TargetSet",
+    "binomial_se",
+    "builtin_targets",
+    "load_targets",
+    "se_from_ci95",
+]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _FRACTION = re.compile(r"^(pfs_\d+|umrd_blood_eot3|umrd_marrow_eot3)$")
 _ENDPOINT = re.compile(
     r"^(pfs_\d+|umrd_blood_eot3|umrd_marrow_eot3|median_pfs_months|hazard_ratio)$"
 )
-_Z95 = 1.959964
+#: Normal quantile of a two-sided 95% interval.
+Z95 = 1.959964
+
+
+def se_from_ci95(lo: float | None, hi: float | None, *, log: bool = False) -> float | None:
+    """Standard error behind a 95% interval: its width / (2 x 1.96), of the logs when
+    ``log`` (a hazard ratio); None when a bound is missing (or not > 0 on the log scale)."""
+    if lo is None or hi is None:
+        return None
+    if log:
+        if lo <= 0 or hi <= 0:
+            return None
+        lo, hi = math.log(lo), math.log(hi)
+    return (hi - lo) / (2 * Z95)
+
+
+def binomial_se(p: float, n: int) -> float:
+    """Standard error of a proportion ``p`` of ``n``, floored at that of one patient in
+    ``n`` (so a rate of 0 or 1 keeps an uncertainty)."""
+    return math.sqrt(max(p * (1 - p), 1.0 / n) / n)
 
 
 class Target(BaseModel):
@@ -56,6 +83,12 @@ class Target(BaseModel):
     )
     source: str | None = Field(
         None, min_length=1, description="paper of this value, when not the set's source"
+    )
+    follow_up_months: float | None = Field(
+        None,
+        gt=0,
+        description="follow-up a run needs before this outcome is compared (a median or a "
+        "hazard ratio published over years); checked as the run reporting PFS at that month",
     )
 
     @field_validator("endpoint")
@@ -82,7 +115,10 @@ class Target(BaseModel):
             if self.reference is None:
                 raise ValueError("a hazard_ratio needs its reference arm (reference: ARM)")
             if self.value <= 0 or (self.ci95 is not None and self.ci95[0] <= 0):
-                raise ValueError(f"a hazard ratio and its ci95 must be > 0, got {self.value}")
+                ci = "" if self.ci95 is None else f", ci95 {list(self.ci95)}"
+                raise ValueError(
+                    f"a hazard ratio and its ci95 must be > 0, got value {self.value}{ci}"
+                )
         elif self.reference is not None:
             raise ValueError(
                 f"reference names the comparator of a hazard_ratio, not {self.endpoint}"
@@ -117,10 +153,9 @@ class Target(BaseModel):
         """Standard error of the published value: CI width / 3.92 (of the logs for a hazard
         ratio), or binomial; None when the paper gives neither."""
         if self.ci95 is not None:
-            lo, hi = (math.log(x) for x in self.ci95) if self.log_scale else self.ci95
-            return (hi - lo) / (2 * _Z95)
+            return se_from_ci95(*self.ci95, log=self.log_scale)
         if self.n is not None:
-            return math.sqrt(max(self.value * (1 - self.value), 1e-4) / self.n)
+            return binomial_se(self.value, self.n)
         return None
 
 
@@ -137,7 +172,7 @@ class TargetSet(BaseModel):
         description="calibration: targets to fit (shared/reference/cll.md names them); "
         "validation: published outcomes the model must predict, never fitted",
     )
-    description: str | None = Field(None, description="what the set holds, for `cllsim list`")
+    description: str | None = Field(None, description="what the set holds")
     targets: tuple[Target, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

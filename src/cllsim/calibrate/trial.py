@@ -8,19 +8,30 @@ targets are read from its ``summary.json``: Kaplan-Meier PFS at a month (its SE 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from cllsim.calibrate.fit import Simulator
-from cllsim.calibrate.targets import TargetSet, load_targets
+from cllsim.calibrate.targets import (
+    Target,
+    TargetSet,
+    binomial_se,
+    load_targets,
+    se_from_ci95,
+)
 from cllsim.errors import SpecError
 from cllsim.trials.endpoints import DAYS_PER_MONTH
 from cllsim.trials.population import PopulationSpec, with_overrides
 from cllsim.trials.run import run_trial
 from cllsim.trials.spec import TrialSpec, load_trial
 
-__all__ = ["population_overrides", "read_outcomes", "record_simulator", "trial_simulator"]
+__all__ = [
+    "population_overrides",
+    "read_outcome",
+    "read_outcomes",
+    "record_simulator",
+    "trial_simulator",
+]
 
 # PFS at month m needs follow-up to m plus one assessment interval to see progressions
 # that happened just before m (assessments are at most 6 months apart in the built-ins)
@@ -95,7 +106,12 @@ def trial_simulator(
             rng=seed,
             dask=dask,
         )
-        return read_outcomes(res.summary, targets)
+        # a PFS without its interval (lifelines gave none) counts with the published
+        # uncertainty alone in chi2
+        return {
+            k: (float(est), 0.0 if se is None else se)  # type: ignore[arg-type]
+            for k, (est, se) in read_outcomes(res.summary, targets).items()
+        }
 
     return simulate
 
@@ -116,59 +132,68 @@ def read_outcomes(
     summary: Mapping[str, Any], targets: TargetSet
 ) -> dict[str, tuple[float | None, float | None]]:
     """Each target's simulated value and its standard error, read from a trial's
-    ``summary.json``: ``{Target.key: (estimate, se)}``.
-
-    PFS at a month: Kaplan-Meier estimate, SE from its 95% CI.  uMRD rate: over every
-    randomised patient of the arm (intention to treat, as CLL14), binomial SE.  Median PFS:
-    the estimate (None if not reached), no SE.  Hazard ratio: the Cox estimate against the
-    target's reference arm, SE of its log from the 95% CI (``Target.log_scale``).
+    ``summary.json``: ``{Target.key: (estimate, se)}`` (:func:`read_outcome` per target).
 
     Raises
     ------
     SpecError
-        The summary lacks the arm, the comparison or the month a target needs.
+        The summary cannot show a target (see :func:`read_outcome`).
     """
-    out: dict[str, tuple[float | None, float | None]] = {}
-    for t in targets.targets:
-        if t.arm not in summary["arms"]:
-            raise SpecError(f"target {t.key}: the trial has no arm {t.arm!r}")
-        arm = summary["arms"][t.arm]
-        if t.endpoint.startswith("pfs_"):
-            m = t.endpoint.split("_")[1]
-            if m not in arm["pfs"] or arm["pfs"][m] is None:
-                raise SpecError(f"target {t.key}: the trial's follow-up does not reach month {m}")
-            est = arm["pfs"][m]
-            lo, hi = arm["pfs_ci95"][m]
-            se = (hi - lo) / (2 * 1.959964) if lo is not None and hi is not None else 0.0
-            out[t.key] = (float(est), float(se))
-        elif t.endpoint == "median_pfs_months":
-            med = arm["median_pfs_months"]
-            out[t.key] = (None if med is None else float(med), None)
-        elif t.endpoint == "hazard_ratio":
-            row = next(
-                (
-                    c
-                    for c in summary["comparisons"]
-                    if c["arm"] == t.arm and c["reference"] == t.reference
-                ),
-                None,
+    return {t.key: read_outcome(summary, t) for t in targets.targets}
+
+
+def read_outcome(summary: Mapping[str, Any], t: Target) -> tuple[float | None, float | None]:
+    """One target's simulated value and its standard error from a trial's ``summary.json``.
+
+    PFS at a month: Kaplan-Meier estimate, SE from its 95% CI.  uMRD rate: over every
+    randomised patient of the arm (intention to treat, as CLL14), binomial SE.  Median PFS:
+    the estimate (None if not reached), no SE.  Hazard ratio: the Cox estimate against the
+    target's reference arm (None if lifelines could not fit it), SE of its log from the 95%
+    CI.  An SE is None where the summary has no interval.
+
+    Raises
+    ------
+    SpecError
+        The trial has no such arm, no patients in it, no PFS reported at the month the target
+        needs (``endpoints.pfs_months``), a follow-up short of it, or no comparison of the
+        target's arms.
+    """
+    where = f"trial {summary['trial']!r}, target {t.key}"
+    if t.arm not in summary["arms"]:
+        raise SpecError(f"{where}: the trial has no arm {t.arm!r}")
+    arm = summary["arms"][t.arm]
+    if int(arm["n"]) == 0:
+        raise SpecError(f"{where}: arm {t.arm!r} has no patients")
+    needs = [t.endpoint.split("_")[1]] if t.endpoint.startswith("pfs_") else []
+    if t.follow_up_months is not None:
+        needs.append(f"{t.follow_up_months:g}")
+    for m in needs:
+        if m not in arm["pfs"]:
+            raise SpecError(
+                f"{where}: the trial reports PFS at months {', '.join(arm['pfs'])} only "
+                f"(endpoints.pfs_months), not at month {m}"
             )
-            if row is None:
-                raise SpecError(
-                    f"target {t.key}: the trial does not compare {t.arm!r} with {t.reference!r}"
-                )
-            lo, hi = row["ci95"]
-            if row["hazard_ratio"] is None:  # lifelines could not fit (e.g. no events)
-                out[t.key] = (None, None)
-            else:
-                se = (
-                    None
-                    if lo is None or hi is None
-                    else (math.log(hi) - math.log(lo)) / (2 * 1.959964)
-                )
-                out[t.key] = (float(row["hazard_ratio"]), se)
-        else:
-            est, n = arm[t.endpoint], int(arm["n"])
-            se = math.sqrt(max(est * (1 - est), 1.0 / n) / n)
-            out[t.key] = (float(est), float(se))
-    return out
+        if arm["pfs"][m] is None:
+            raise SpecError(f"{where}: the trial's follow-up does not reach month {m}")
+    if t.endpoint.startswith("pfs_"):
+        m = needs[0]
+        return float(arm["pfs"][m]), se_from_ci95(*arm["pfs_ci95"][m])
+    if t.endpoint == "median_pfs_months":
+        med = arm["median_pfs_months"]
+        return (None if med is None else float(med)), None
+    if t.endpoint == "hazard_ratio":
+        row = next(
+            (
+                c
+                for c in summary["comparisons"]
+                if c["arm"] == t.arm and c["reference"] == t.reference
+            ),
+            None,
+        )
+        if row is None:
+            raise SpecError(f"{where}: the trial does not compare {t.arm!r} with {t.reference!r}")
+        if row["hazard_ratio"] is None:  # lifelines could not fit (e.g. no events)
+            return None, None
+        return float(row["hazard_ratio"]), se_from_ci95(*row["ci95"], log=True)
+    est = float(arm[t.endpoint])
+    return est, binomial_se(est, int(arm["n"]))

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from cllsim.calibrate.targets import TargetSet, builtin_targets, load_targets
-from cllsim.calibrate.trial import read_outcomes
+from cllsim.calibrate.targets import Z95, TargetSet, builtin_targets, load_targets
+from cllsim.calibrate.trial import read_outcome, read_outcomes
 from cllsim.errors import SpecError
 
 __all__ = [
@@ -33,24 +33,41 @@ __all__ = [
 ]
 
 #: |z| at or below which a prediction agrees with the published value (two-sided 95%).
-AGREEMENT_Z = 1.959964
+AGREEMENT_Z = Z95
 
 
 def compare(summary: Mapping[str, Any], published: TargetSet) -> pd.DataFrame:
-    """One row per published outcome: ``outcome`` (arm/endpoint), ``published``,
-    ``published_se``, ``simulated``, ``simulated_se``, ``z``, ``agrees`` (None when
-    untested), ``source``.  SEs of a hazard ratio are of its log."""
-    sim = read_outcomes(summary, published)
+    """One row per published outcome: ``outcome`` (arm/endpoint, and the reference arm of a
+    hazard ratio), ``endpoint``, ``published``, ``published_se``, ``simulated``,
+    ``simulated_se``, ``z``, ``agrees`` (None when untested: no published or simulated
+    uncertainty, or no estimate), ``source``.  SEs of a hazard ratio are of its log.
+
+    Raises
+    ------
+    SpecError
+        The summary cannot show an outcome (:func:`cllsim.calibrate.trial.read_outcome`).
+    """
+    return _table(published, read_outcomes(summary, published))
+
+
+def _table(
+    published: TargetSet, sim: Mapping[str, tuple[float | None, float | None]]
+) -> pd.DataFrame:
     rows = []
     for t in published.targets:
+        if t.key not in sim:
+            continue
         est, se = sim[t.key]
         z = None
-        if t.se is not None and est is not None:
-            a, b = (math.log(est), math.log(t.value)) if t.log_scale else (est, t.value)
-            z = (a - b) / math.sqrt(t.se**2 + (se or 0.0) ** 2)
+        if t.se is not None and se is not None and est is not None:
+            if not t.log_scale:
+                z = (est - t.value) / math.sqrt(t.se**2 + se**2)
+            elif est > 0:
+                z = (math.log(est) - math.log(t.value)) / math.sqrt(t.se**2 + se**2)
         rows.append(
             {
                 "outcome": t.key if t.reference is None else f"{t.key} vs {t.reference}",
+                "endpoint": t.endpoint,
                 "published": t.value,
                 "published_se": t.se,
                 "simulated": est,
@@ -68,23 +85,20 @@ def published_comparisons(
 ) -> list[tuple[TargetSet, pd.DataFrame, list[str]]]:
     """Every built-in target set of the summary's trial (calibration sets first), each
     with :func:`compare`'s table over the outcomes this trial can show and the reasons the
-    others were left out (an arm it lacks, a month beyond its follow-up).  For the trial
+    others were left out (an empty arm, a month beyond its follow-up).  For the trial
     report: a run of ``cllsim trial cll14`` is set beside what CLL14 published."""
     out = []
     sets = [load_targets(name) for name in builtin_targets()]
     for published in sorted(sets, key=lambda ts: (ts.role != "calibration", ts.name)):
         if published.trial != summary["trial"]:
             continue
-        kept, skipped = [], []
+        sim, skipped = {}, []
         for t in published.targets:
             try:
-                read_outcomes(summary, published.model_copy(update={"targets": (t,)}))
-                kept.append(t)
+                sim[t.key] = read_outcome(summary, t)
             except SpecError as err:
                 skipped.append(str(err))
-        if kept:
-            subset = published.model_copy(update={"targets": tuple(kept)})
-            out.append((published, compare(summary, subset), skipped))
+        out.append((published, _table(published, sim), skipped))
     return out
 
 
@@ -110,7 +124,7 @@ def display_rows(table: pd.DataFrame) -> list[tuple[str, str, str, str, str, str
         agrees = "not tested" if _missing(r.agrees) else ("yes" if r.agrees else "no")
         z = "—" if _missing(r.z) else f"{r.z:+.1f}"
         if _missing(r.simulated):  # a median not reached; a hazard ratio without events
-            sim = "not reached" if "median" in r.outcome else "not estimable"
+            sim = "not reached" if r.endpoint == "median_pfs_months" else "not estimable"
         else:
             sim = f"{r.simulated:.3g}"
         rows.append((r.outcome, f"{r.published:.3g}", sim, z, agrees, r.source))
