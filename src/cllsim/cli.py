@@ -199,7 +199,8 @@ def trial_command(
     )
     s = result.summary
     arms = "; ".join(
-        f"{a}: PFS24 {v['pfs'].get('24')}" if v["pfs"].get("24") is None
+        f"{a}: no patients" if v["n"] == 0
+        else f"{a}: PFS24 not reported" if v["pfs"].get("24") is None
         else f"{a}: PFS24 {v['pfs']['24']:.1%}, uMRD blood {v['umrd_blood_eot3']:.0%}"
         for a, v in s["arms"].items()
     )  # fmt: skip

@@ -93,6 +93,21 @@ def test_a_cll14_run_is_set_beside_what_cll14_published(tmp_path):
     assert "target ven-obi/hazard_ratio: the trial&#39;s follow-up does not reach month 72" in html
 
 
+def test_one_patient_leaves_an_arm_empty_and_still_writes_everything(short, tmp_path, capsys):
+    """With one patient an arm has none: its uMRD and PFS are null, the report names it as
+    left out of the published comparison, and the command says so and exits 0."""
+    out = tmp_path / "one"
+    short14 = tmp_path / "cll14.yaml"
+    short14.write_text(short.read_text().replace("name: short", "name: cll14"))
+    assert cli.main(["trial", str(short14), "--patients", "1", "--seed", "1", "--quiet",
+                     "--out", str(out)]) == 0  # fmt: skip
+    assert ": no patients" in capsys.readouterr().out
+    arms = json.loads((out / "summary.json").read_text())["arms"]
+    assert sorted(a["n"] for a in arms.values()) == [0, 1]
+    assert {p.name for p in out.iterdir()} >= {"patients.parquet", "summary.json", "report.html"}
+    assert "has no patients" in (out / "report.html").read_text()
+
+
 def test_same_seed_same_table_with_two_workers(short, serial, tmp_path):
     run_trial_to_dir(load_trial(short), out=tmp_path, n_patients=N, seed=7, workers=2,
                      progress=False, chunk_size=3)  # fmt: skip
