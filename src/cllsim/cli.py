@@ -223,7 +223,10 @@ def calibrate_command(
         ),
     ],
     targets: Annotated[
-        str, typer.Option("--targets", help="Target file (YAML) or built-in name.")
+        str,
+        typer.Option(
+            "--targets", help="Target file (YAML) or built-in name (`cllsim list` shows them)."
+        ),
     ] = "cll14",
     patients: Annotated[int, typer.Option("--patients", help="Patients per call.")] = 240,
     calls: Annotated[int, typer.Option("--calls", help="Simulator calls of the search.")] = 30,
@@ -289,7 +292,9 @@ def calibrate_command(
 
 @app.command("list")
 def list_command() -> None:
-    """Built-in scenarios (use with `cllsim run`) and trials (with `cllsim trial`)."""
+    """Built-in scenarios (use with `cllsim run`), trials (with `cllsim trial`) and published
+    outcomes (calibration targets for `cllsim calibrate --targets`, validation sets)."""
+    from cllsim.calibrate import builtin_targets, load_targets
     from cllsim.model import builtin_scenarios
     from cllsim.trials import builtin_trials
 
@@ -299,6 +304,12 @@ def list_command() -> None:
     typer.echo("trials (cllsim trial NAME):")
     for name, description in builtin_trials().items():
         typer.echo(f"{name:24s} {description}")
+    typer.echo("")
+    typer.echo("published outcomes (cllsim calibrate --targets NAME fits calibration sets only):")
+    for name in builtin_targets():
+        ts = load_targets(name)
+        text = " ".join((ts.description or ts.source).split())
+        typer.echo(f"{name:24s} {ts.role}, trial {ts.trial}: {text}")
 
 
 @app.command("params")

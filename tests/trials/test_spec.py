@@ -106,6 +106,12 @@ def test_list_shows_trials(capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
     assert "ven-obi" in out and "cll14" in out.split("trials")[1]
+    published = out.split("published outcomes")[1]
+    assert (
+        "cll14                    calibration, trial cll14: CLL14's calibration targets"
+        in published
+    )
+    assert "cll14-followup           validation, trial cll14: Later CLL14" in published
 
 
 def test_docs_examples_run():

@@ -172,7 +172,7 @@ class TargetSet(BaseModel):
         description="calibration: targets to fit (shared/reference/cll.md names them); "
         "validation: published outcomes the model must predict, never fitted",
     )
-    description: str | None = Field(None, description="what the set holds")
+    description: str | None = Field(None, description="what the set holds (`cllsim list`)")
     targets: tuple[Target, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
