@@ -126,6 +126,8 @@ class CalibrationResult:
 
 
 def _chi2(targets: TargetSet, sim: Mapping[str, tuple[float, float]]) -> float:
+    # the sum of Target.residual squared, written out so that the optimiser's objective
+    # keeps its rounding (and a fit its path)
     total = 0.0
     for t in targets.targets:
         est, se = sim[t.key]
@@ -142,8 +144,7 @@ def _fit_rows(targets: TargetSet, sim: Mapping[str, tuple[float, float]]) -> lis
             "published_se": t.se,
             "simulated": sim[t.key][0],
             "simulated_se": sim[t.key][1],
-            "residual_se_units": (sim[t.key][0] - t.value)
-            / math.sqrt(t.se**2 + sim[t.key][1] ** 2),
+            "residual_se_units": t.residual(*sim[t.key]),
         }
         for t in targets.targets
     ]

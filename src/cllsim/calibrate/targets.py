@@ -158,6 +158,21 @@ class Target(BaseModel):
             return binomial_se(self.value, self.n)
         return None
 
+    def residual(self, simulated: float | None, simulated_se: float | None) -> float | None:
+        """How far a simulated value lies from the published one, in standard errors of the
+        difference: ``(simulated - value) / sqrt(se**2 + simulated_se**2)``, of the logs for
+        a hazard ratio.  None when an SE or the estimate is missing (or a hazard ratio is not
+        > 0): the outcome cannot be tested."""
+        if self.se is None or simulated_se is None or simulated is None:
+            return None
+        if self.log_scale:
+            if simulated <= 0:
+                return None
+            diff = math.log(simulated) - math.log(self.value)
+        else:
+            diff = simulated - self.value
+        return diff / math.sqrt(self.se**2 + simulated_se**2)
+
 
 class TargetSet(BaseModel):
     """The targets of one calibration."""
@@ -176,7 +191,7 @@ class TargetSet(BaseModel):
     targets: tuple[Target, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> TargetSet:
+    def _consistent(self) -> TargetSet:
         keys = [t.key for t in self.targets]
         dup = sorted({k for k in keys if keys.count(k) > 1})
         if dup:

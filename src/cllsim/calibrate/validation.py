@@ -58,12 +58,7 @@ def _table(
         if t.key not in sim:
             continue
         est, se = sim[t.key]
-        z = None
-        if t.se is not None and se is not None and est is not None:
-            if not t.log_scale:
-                z = (est - t.value) / math.sqrt(t.se**2 + se**2)
-            elif est > 0:
-                z = (math.log(est) - math.log(t.value)) / math.sqrt(t.se**2 + se**2)
+        z = t.residual(est, se)
         rows.append(
             {
                 "outcome": t.key if t.reference is None else f"{t.key} vs {t.reference}",
