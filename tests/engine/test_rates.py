@@ -97,3 +97,28 @@ def test_a_single_interval_that_fails_is_kept_linear():
     new_knots, (new,) = averaged_tables(knots, (values,), 0.02, 7.0)
     assert np.array_equal(new_knots, [0.0, 1.0, 1.0, 2.0])
     assert np.array_equal(new[:, 0], [0.0, 1.0, 1.0, 1.0])
+
+
+def test_a_tolerance_per_interval_binds_every_piece_that_holds_the_interval():
+    """Tolerance 0.02 on the intervals of days 25-30, 1.0 elsewhere: every piece that
+    overlaps days 25-30 keeps its running deviation within 0.02 and every other within 1.0;
+    every integral is kept; the loose intervals take fewer pieces than with 0.02 everywhere."""
+    knots, values = _fine_table()
+    tight = (knots[1:] > 25.0) & (knots[:-1] < 30.0)
+    tol = np.where(tight, 0.02, 1.0)
+    new_knots, (new,) = averaged_tables(knots, (values,), tol, 7.0)
+    uniform, _ = averaged_tables(knots, (values,), 0.02, 7.0)
+    starts, ends = new_knots[::2], new_knots[1::2]
+    assert starts.size < uniform.size / 2
+    for q, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        lo, hi = new[2 * q], new[2 * q + 1]
+        np.testing.assert_allclose(
+            0.5 * (b - a) * (lo + hi), _integral(knots, values, a, b), rtol=1e-12, atol=1e-13
+        )
+        bound = 0.02 if (b > 25.0 and a < 30.0) else 1.0
+        if np.array_equal(lo, hi):
+            for s in knots[(knots > a) & (knots < b)]:
+                dev = _integral(knots, values, a, s) - lo * (s - a)
+                assert np.all(np.abs(dev) <= bound + 1e-12), (a, b, s, dev)
+    inside = (starts >= 25.0) & (ends <= 30.0)
+    assert inside.sum() >= 4  # the tight days keep short pieces

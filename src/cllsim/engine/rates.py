@@ -115,7 +115,13 @@ def rate_row(knots, values, t, kk, out):
 
 @nb.njit(cache=True)
 def _piece_ok(knots, values, cum, a, e, tol):
-    """Whether every column of ``values`` may be replaced by its average on knots a..e."""
+    """Whether every column of ``values`` may be replaced by its average on knots a..e, its
+    running integrals held to the smallest ``tol`` of the piece's intervals."""
+    bound = np.inf
+    for j in range(a, e):
+        bound = min(bound, tol[j])
+    if bound == np.inf:
+        return True
     span = knots[e] - knots[a]
     for c in range(values.shape[1]):
         mean = (cum[e, c] - cum[a, c]) / span
@@ -125,7 +131,7 @@ def _piece_ok(knots, values, cum, a, e, tol):
             # the running deviation is quadratic on a linear interval: its largest value
             # there exceeds its ends' by at most length * |change of the rate| / 8
             bow = 0.125 * (knots[j + 1] - knots[j]) * abs(values[j + 1, c] - values[j, c])
-            if max(g0, g1) + bow > tol:
+            if max(g0, g1) + bow > bound:
                 return False
             g0 = g1
     return True
@@ -136,12 +142,13 @@ def average_pieces(knots, values, cum, tol, max_len):
     """Split a piecewise-linear rate table into pieces on which each rate may be replaced by
     its average (which keeps every rate's integral over every piece).
 
-    A piece ``[knots[a], knots[e]]`` is accepted when the running integral of every rate
-    never strays from that of its average by more than ``tol`` (``max_s |int_a^s (r - mean)|
-    <= tol``: every cell's hazards over any part of the piece are off by a factor of at most
-    ``exp(tol)``, and are exact over the whole piece) and the piece is at most ``max_len``
-    long.  Pieces are grown greedily from the left (doubling, then bisection, on the end
-    knot); a single interval of the table that fails on its own is kept linear.
+    A piece ``[knots[a], knots[e]]`` is accepted when it is at most ``max_len`` long and the
+    running integral of every rate never strays from that of its average by more than the
+    smallest ``tol`` of its intervals (``max_s |int_a^s (r - mean)| <= tol``: every cell's
+    hazards over any part of the piece are off by a factor of at most ``exp(tol)``).  Every
+    piece is exact over its whole length.  Pieces are grown greedily from the left (doubling,
+    then bisection, on the end knot); a single interval of the table that fails on its own is
+    kept linear.
 
     Parameters
     ----------
@@ -151,8 +158,10 @@ def average_pieces(knots, values, cum, tol, max_len):
         The rates to check.
     cum : float64[m, k]
         Their running integrals at the knots (0 at the first).
-    tol : float
-        Largest deviation of a running integral (rate x days).
+    tol : float64[m - 1]
+        Largest deviation of a running integral (rate x days) on a piece that contains
+        interval ``j`` of the table (``knots[j]`` to ``knots[j + 1]``); inf: a piece of such
+        intervals keeps only its integral.
     max_len : float
         Longest piece, days.
 
@@ -216,7 +225,10 @@ def _running_integrals(knots, values):
 
 
 def averaged_tables(
-    knots: NDArray, tables: Sequence[NDArray], tol: float, max_len: float
+    knots: NDArray,
+    tables: Sequence[NDArray],
+    tol: float | NDArray,
+    max_len: float,
 ) -> tuple[NDArray, list[NDArray]]:
     """Piecewise-linear rate tables replaced by their averages on pieces (see
     :func:`average_pieces`): every rate keeps its integral over every piece, and the tables
@@ -226,7 +238,9 @@ def averaged_tables(
     ----------
     knots : float64[m]
     tables : float64[m, k_i] each
-    tol, max_len : float
+    tol : float or float64[m - 1]
+        As for :func:`average_pieces` (a float: the same for every interval).
+    max_len : float
         As for :func:`average_pieces`.
 
     Returns
@@ -241,7 +255,11 @@ def averaged_tables(
     varying = np.concatenate([t[:, v] for t, v in zip(tables, vary, strict=True)], axis=1)
     # running integrals: trapezoids are exact on a linear table
     cum = _running_integrals(knots, varying)
-    start, end, linear = average_pieces(knots, varying, cum, float(tol), float(max_len))
+
+    tols = np.broadcast_to(np.asarray(tol, dtype=np.float64), (knots.size - 1,))
+    start, end, linear = average_pieces(
+        knots, varying, cum, np.ascontiguousarray(tols), float(max_len)
+    )
     mean = (cum[end] - cum[start]) / (knots[end] - knots[start])[:, None]
     rows = np.stack(
         [
