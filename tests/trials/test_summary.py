@@ -61,3 +61,17 @@ def test_no_event_gives_null_comparison_and_a_report(tmp_path):
     assert "cll14-followup: validation (published, never fitted)" in html
     row = html[html.index("ven-obi/hazard_ratio vs clb-obi") :].split("</tr>")[0]
     assert "not estimable" in row and "not tested" in row
+
+
+def test_an_arm_without_events_gives_no_hazard_ratio_and_no_warning():
+    """Events in clb-obi only: the Cox estimate runs off to 0 (complete separation), so the
+    hazard ratio and its interval are null, the log-rank p is kept, and lifelines' warnings
+    do not reach the user (any warning fails this test)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = trial_summary(table(0, 6), load_trial("cll14"), seed=7, version="x")
+    (c,) = s["comparisons"]
+    assert c["hazard_ratio"] is None and c["ci95"] == [None, None]
+    assert 0 < c["logrank_p"] < 0.05
