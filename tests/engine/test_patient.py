@@ -538,3 +538,38 @@ def test_day_zero_is_the_state_simulate_starts_from():
         assert {g: int(sub[i]) for i, g in enumerate(cm.genotypes)} == res.day0_subclones
         assert days == res.history_days
         assert x0.sum() == sum(res.day0_subclones.values())
+
+
+def test_grids_cut_at_the_horizon_keep_a_jump_there(monkeypatch):
+    """Tables from day 0 take their knots from a grid to the end of the year, cut at the
+    horizon.  An obinutuzumab bolus exactly at the horizon (day 100) keeps both knots of its
+    jump: the death rate stays at its value before the dose up to day 100, as with a grid
+    computed to day 100 itself (the cut once dropped the first knot and the last day then
+    rose towards the post-dose rate, 0.086 more death on that day)."""
+    from cllsim.engine import patient as P
+    from cllsim.pkpd import Dose
+
+    sc = load_scenario("clb-obi")
+    cm = compile_model(sc)
+    doses = tuple(Dose(t, "obinutuzumab", 1000.0, "iv_bolus", 0.0) for t in (0.0, 100.0))
+
+    def last_day_death(year_days: float) -> np.ndarray:
+        monkeypatch.setattr(P, "_GRID_YEAR_DAYS", year_days)
+        P.forget_kept_tables()
+        r = P._rates(cm, doses, 100.0)
+        knots, death = r["knots_days"], r["death"]
+        assert knots[-1] == 100.0
+        t = np.linspace(99.0, 100.0, 201)[:-1]
+        return np.array([np.interp(t, knots, death[:, j]).mean() for j in range(cm.n_types)])
+
+    cut, own = last_day_death(365.25), last_day_death(100.0)
+    np.testing.assert_allclose(cut, own, rtol=0.01)
+
+
+def test_no_observed_day_holds_every_interval_to_the_loose_tolerance():
+    from cllsim.engine import patient as P
+
+    knots = np.linspace(0.0, 10.0, 11)
+    assert np.all(P._tolerances(knots, np.array([])) == P._UNOBSERVED_TOL)
+    tol = P._tolerances(knots, np.array([5.0]))
+    assert np.array_equal(tol == P._AVERAGE_TOL, np.arange(10) == 4)  # only day 4-5

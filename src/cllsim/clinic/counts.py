@@ -102,8 +102,8 @@ def validate_counts(counts: pd.DataFrame) -> pd.DataFrame:
     if bad_names:
         empty = np.isin(codes["genotype"], [list(names).index(g) for g in bad_names])
         raise SpecError(
-            f"counts: genotype must be a non-empty string, got {bad_names[0]!r}"
-            f" (at {_first_bad_row(counts, empty)})"
+            "counts: genotype must be a non-empty string, got "
+            f"{genotype[np.flatnonzero(empty)[0]]!r} (at {_first_bad_row(counts, empty)})"
         )
     if not pd.api.types.is_integer_dtype(counts["cells"].dtype):
         raise SpecError(

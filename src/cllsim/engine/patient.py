@@ -72,7 +72,8 @@ _KNOT_LOG_STEP = 0.5
 # instead of knot intervals: Ven-Obi 2,085 (5,894), Clb-Obi 547 (4,424), ibrutinib 522 (3,678).
 _AVERAGE_TOL = 0.02
 _AVERAGE_MAX_DAYS = 7.0
-# simulate() reads a patient's counts at the visits only: the tables are held to _AVERAGE_TOL
+# simulate() reads a patient's counts at the visits (and the day the burden limit is reached,
+# where rates between visits set the day within a piece): the tables are held to _AVERAGE_TOL
 # in the day before each visit (blood follows the rate of the moment; a day covers its cells'
 # stay) and to _UNOBSERVED_TOL between, where only the cells' accumulated fate is read later.
 # What that bound leaves is the order of the averaged rates within a piece (they do not
@@ -94,10 +95,14 @@ _HISTORY_TRIES = 1000
 # Knot grids kept by _knots: one per arm of a trial (and its few horizons cut short by an
 # other-cause death), a handful of schedules in a session; each is ~50 kB.
 _KNOTS_KEPT = 64
-# Knot grids are computed to a whole number of years (then cut at the horizon): every
-# interval of a grid meets its tests, and so does every part of one.  A trial's patients who
-# die of other causes before its follow-up ends (a third in CLL14) then share a few grids per
-# arm instead of computing one each (5 ms each).
+# Tables from day 0 take their knots from a grid computed to a whole number of years and cut
+# at the horizon, so that a trial's patients who die of other causes before its follow-up ends
+# (a third in CLL14) share a few grids per arm instead of computing one each (5 ms each).
+# Such a grid passes the same tests (pkpd.grid.exposure_grid) over a longer span: its
+# intervals are as accurate relative to the exposure, but its floor, a fraction of the
+# largest exposure on the span, can be higher where exposures are small, and the interval cut
+# at the horizon is part of one that passed.  Runs continued from a later day (the
+# navigator's segments) never share a grid and keep theirs to the horizon.
 _GRID_YEAR_DAYS = 365.25
 #: The therapy phase's algorithm.  Every type of the patient network migrates (about one move
 #: per cell per day), so a clone of a few hundred cells simulated event by event costs more
@@ -363,12 +368,14 @@ def _rates(
     if used:
         drugs = [DRUGS[name] for name in used]
         linear = all(d.effect_driver == "concentration" for d in drugs)
-        # the grid to the end of the horizon's year, cut at the horizon: patients whose
-        # horizon is cut short (a trial's other-cause deaths) share one grid per year
-        span_end = max(horizon, math.ceil(horizon / _GRID_YEAR_DAYS) * _GRID_YEAR_DAYS)
+        span_end = horizon
+        if start == 0.0:  # see _GRID_YEAR_DAYS
+            span_end = max(horizon, math.ceil(horizon / _GRID_YEAR_DAYS) * _GRID_YEAR_DAYS)
         knots = np.asarray(_knots(_unit_doses(doses) if linear else exposed, span_end, start))
-        if span_end > horizon:
-            knots = np.append(knots[knots < horizon], horizon)
+        if span_end > horizon:  # a jump at the horizon keeps both its knots
+            knots = knots[knots <= horizon]
+            if knots[-1] < horizon:
+                knots = np.append(knots, horizon)
         ex = np.asarray(exposure_table(exposed, drugs, knots))
     else:
         knots, ex = np.zeros(1), np.zeros((1, 0))
@@ -472,7 +479,9 @@ def _tolerances(knots: NDArray, observed_days: NDArray | None) -> float | NDArra
     everywhere)."""
     if observed_days is None or knots.size < 2:
         return _AVERAGE_TOL
-    days = np.sort(np.asarray(observed_days, dtype=np.float64))
+    days = np.sort(np.asarray(observed_days, dtype=np.float64).ravel())
+    if days.size == 0:
+        return _UNOBSERVED_TOL
     # the first observed day after each interval's start: the interval is watched when it
     # ends after that day's window opens
     k = np.searchsorted(days, knots[:-1], side="right")

@@ -11,6 +11,7 @@ of each arm against the reference arm (Wald 95% interval) and the log-rank test.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -90,8 +91,15 @@ def arm_pfs(
 
 
 def compare_arms(patients: pd.DataFrame, arm: str, reference: str) -> dict[str, Any]:
-    """Cox hazard ratio of ``arm`` against ``reference`` with its 95% CI, and log-rank p."""
+    """Cox hazard ratio of ``arm`` against ``reference`` with its 95% CI, and log-rank p.
+
+    The hazard ratio and its interval are None when the Cox estimate does not exist: when
+    one arm has no event (the estimate runs off to 0 or infinity; a small run) or when
+    lifelines reports that the fit did not converge (its warnings about that fit are then
+    dropped, since the numbers they qualify are not returned).
+    """
     from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceWarning
     from lifelines.statistics import logrank_test
 
     rows = _check(patients)
@@ -99,6 +107,16 @@ def compare_arms(patients: pd.DataFrame, arm: str, reference: str) -> dict[str, 
     a, r = both[both["arm"] == arm], both[both["arm"] == reference]
     if a.empty or r.empty:
         raise SpecError(f"patients table: need patients in both {arm!r} and {reference!r}")
+    test = logrank_test(a["pfs_days"], r["pfs_days"], a["pfs_event"], r["pfs_event"])
+    out: dict[str, Any] = {
+        "arm": arm,
+        "reference": reference,
+        "hazard_ratio": None,
+        "ci95": [None, None],
+        "logrank_p": float(test.p_value),
+    }
+    if not (a["pfs_event"].astype(bool).any() and r["pfs_event"].astype(bool).any()):
+        return out
     data = pd.DataFrame(
         {
             "t": both["pfs_days"].to_numpy(float),
@@ -106,14 +124,13 @@ def compare_arms(patients: pd.DataFrame, arm: str, reference: str) -> dict[str, 
             "treated": (both["arm"] == arm).to_numpy(float),
         }
     )
-    cox = CoxPHFitter().fit(data, duration_col="t", event_col="e")
-    hr = float(np.exp(cox.params_["treated"]))
-    lo, hi = (float(v) for v in np.exp(cox.confidence_intervals_.loc["treated"]))
-    test = logrank_test(a["pfs_days"], r["pfs_days"], a["pfs_event"], r["pfs_event"])
-    return {
-        "arm": arm,
-        "reference": reference,
-        "hazard_ratio": hr,
-        "ci95": [lo, hi],
-        "logrank_p": float(test.p_value),
-    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cox = CoxPHFitter().fit(data, duration_col="t", event_col="e")
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        return out
+    for w in caught:  # anything else is for the user to see
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    out["hazard_ratio"] = float(np.exp(cox.params_["treated"]))
+    out["ci95"] = [float(v) for v in np.exp(cox.confidence_intervals_.loc["treated"])]
+    return out

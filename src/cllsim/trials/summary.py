@@ -18,7 +18,6 @@ counts the patients whose PFS event had that cause within follow-up.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -40,35 +39,23 @@ def _nan_to_none(x: float | None) -> float | None:
 
 
 def _compare(patients: pd.DataFrame, arm: str, ref: str) -> dict[str, Any]:
-    """Cox HR and log-rank, or nulls when there is nothing to compare (no event).
-
-    When one arm has no event (a small run), the Cox estimate runs off to 0 or infinity and
-    lifelines only warns: the hazard ratio and its interval are then null (the log-rank p
-    stays), and the warnings are not passed on to the user's terminal."""
-    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+    """Cox HR and log-rank (:func:`~cllsim.trials.endpoints.compare_arms`), or nulls when there
+    is nothing to compare (no event) or lifelines cannot fit."""
+    from lifelines.exceptions import ConvergenceError
 
     both = patients[patients["arm"].isin([arm, ref])]
-    if not both["pfs_event"].any():
-        return {"arm": arm, "reference": ref, "hazard_ratio": None, "ci95": [None, None],
-                "logrank_p": None}  # fmt: skip
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    if both["pfs_event"].any():
         try:
             out = compare_arms(patients, arm, ref)
         except ConvergenceError:
-            return {"arm": arm, "reference": ref, "hazard_ratio": None, "ci95": [None, None],
-                    "logrank_p": None}  # fmt: skip
-    events = both.groupby("arm")["pfs_event"].any()
-    separated = not events.get(arm, False) or not events.get(ref, False)
-    if separated or any(issubclass(w.category, ConvergenceWarning) for w in caught):
-        out["hazard_ratio"], out["ci95"] = None, [None, None]
-    else:  # anything else lifelines or numpy said is for the user to see
-        for w in caught:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    out["hazard_ratio"] = _nan_to_none(out["hazard_ratio"])
-    out["ci95"] = [_nan_to_none(v) for v in out["ci95"]]
-    out["logrank_p"] = _nan_to_none(out["logrank_p"])
-    return out
+            pass
+        else:
+            out["hazard_ratio"] = _nan_to_none(out["hazard_ratio"])
+            out["ci95"] = [_nan_to_none(v) for v in out["ci95"]]
+            out["logrank_p"] = _nan_to_none(out["logrank_p"])
+            return out
+    return {"arm": arm, "reference": ref, "hazard_ratio": None, "ci95": [None, None],
+            "logrank_p": None}  # fmt: skip
 
 
 def trial_summary(
