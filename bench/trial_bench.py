@@ -21,8 +21,10 @@ TARGET_S = 60.0
 TARGET_GB = 4.0
 
 
-def time_trial(n_patients: int = 160, workers: int = 2) -> dict[str, Any]:
-    """Patients per second for ``cll14`` with ``workers`` processes (about 30 s at 160)."""
+def time_trial(n_patients: int = 1000, workers: int = 2) -> dict[str, Any]:
+    """Patients per second for ``cll14`` with ``workers`` processes (about 20 s at 1,000:
+    enough chunks for a steady rate, and each worker's start-up spread over 500 patients
+    instead of 80)."""
     from cllsim.trial_runs import run_trial_to_dir
     from cllsim.trials import load_trial
     from cllsim.trials import run as trial_run
@@ -92,8 +94,9 @@ def render(r: dict[str, Any]) -> str:
             "processes, end to end (pool start-up, part files, merge, summary, report; "
             "`bench/trial_bench.py`). Steady rate: between the first and the last finished "
             "chunk. Projection: start-up + 20,000 / steady rate. Worker CPU time per patient "
-            "(getrusage of the worker processes) does not depend on other load on the machine; "
-            "workers / CPU per patient is the rate on idle cores.",
+            "(getrusage of the worker processes, their start-up included: imports and numba "
+            "cache loads) does not depend on other load on the machine; workers / CPU per "
+            "patient is the rate on idle cores.",
             "",
             "| patients/s (end to end) | patients/s (steady) | worker CPU per patient "
             "(idle-core rate) | start-up | peak memory (main + workers) | projected 20,000 "

@@ -11,28 +11,6 @@ from cllsim.engine.events import reached_total
 __all__ = ["simulate_direct"]
 
 
-@nb.njit(cache=True, inline="always")
-def _add(act, na, j):
-    """Insert type ``j`` into the sorted active list ``act[:na]``; returns the new length."""
-    q = na
-    while q > 0 and act[q - 1] > j:
-        act[q] = act[q - 1]
-        q -= 1
-    act[q] = j
-    return na + 1
-
-
-@nb.njit(cache=True, inline="always")
-def _drop(act, na, j):
-    """Remove type ``j`` from the sorted active list ``act[:na]``; returns the new length."""
-    q = 0
-    while act[q] != j:
-        q += 1
-    for r in range(q, na - 1):
-        act[r] = act[r + 1]
-    return na - 1
-
-
 @nb.njit(cache=True)
 def simulate_direct(
     rng,
@@ -58,7 +36,6 @@ def simulate_direct(
     arr_c,
     k,
     ub,
-    act,
     check_total,
     stop_total,
     stop_mask,
@@ -69,11 +46,6 @@ def simulate_direct(
     are thinned to the actual rates.  Returns (status, time): status 2 when the masked total
     reached ``stop_total`` (only checked when ``check_total``), else 0 with the time of the
     last event.
-
-    Sums over types run over the types holding cells only (``act``, int64[n] scratch: their
-    indices in increasing order), which adds the same terms in the same order as a sum over
-    every type (a term 0.0 leaves a sum unchanged): the same numbers, in a fraction of the
-    time when a small clone occupies a few of many types.
     """
     n = y.shape[0]
     t0 = t
@@ -85,25 +57,17 @@ def simulate_direct(
         for p in range(s_ptr[i], s_ptr[i + 1]):
             u += max(s0[s_idx[p]], s1[s_idx[p]])
         ub[i] = u
-    na = 0
-    for i in range(n):
-        if y[i] > 0:
-            act[na] = i
-            na += 1
     nxt = 0
     t_last = t0
     while True:
         total = 0.0
-        for q in range(na):
-            total += y[act[q]] * ub[act[q]]
+        for i in range(n):
+            total += y[i] * ub[i]
         t_arr = arr_t[nxt] if nxt < k else np.inf
         tn = t + rng.exponential(1.0 / total) if total > 0.0 else np.inf
         if t_arr <= tn and t_arr < te:
             t = t_arr
-            j = arr_i[nxt]
-            if y[j] == 0 and arr_c[nxt] > 0:
-                na = _add(act, na, j)
-            y[j] += arr_c[nxt]
+            y[arr_i[nxt]] += arr_c[nxt]
             nxt += 1
             if check_total and reached_total(y, stop_total, stop_mask):
                 return 2, t
@@ -113,9 +77,8 @@ def simulate_direct(
         t = tn
         u = rng.random() * total
         cum = 0.0
-        i = act[na - 1]
-        for q in range(na):
-            j = act[q]
+        i = n - 1
+        for j in range(n):
             cum += y[j] * ub[j]
             if u < cum:
                 i = j
@@ -133,8 +96,6 @@ def simulate_direct(
         r = d0[i] + w * (d1[i] - d0[i])
         if v < r:
             y[i] -= 1
-            if y[i] == 0:
-                na = _drop(act, na, i)
             t_last = t
             continue
         v -= r
@@ -144,10 +105,6 @@ def simulate_direct(
             r = m0[e] + w * (m1[e] - m0[e])
             if v < r:
                 y[i] -= 1
-                if y[i] == 0:
-                    na = _drop(act, na, i)
-                if y[mdst[e]] == 0:
-                    na = _add(act, na, mdst[e])
                 y[mdst[e]] += 1
                 fired = True
                 break
@@ -157,8 +114,6 @@ def simulate_direct(
                 e = s_idx[p]
                 r = s0[e] + w * (s1[e] - s0[e])
                 if v < r:
-                    if y[sdst[e]] == 0:
-                        na = _add(act, na, sdst[e])
                     y[sdst[e]] += 1
                     fired = True
                     break

@@ -102,7 +102,6 @@ def _substep(
         arr_i,
         arr_c,
         ub,
-        occupied,
     ) = work
     n = x.shape[0]
     big = gen.shape[0]
@@ -365,7 +364,6 @@ def _substep(
             arr_c,
             k,
             ub,
-            occupied,
             check_total,
             stop_total,
             stop_mask,
@@ -570,7 +568,6 @@ def run_block(
         arr_i,
         arr_c,
         ub,
-        np.empty(n, dtype=np.int64),  # the types holding cells in simulate_direct
     )
     for r in range(out_counts.shape[0]):
         x = x0.copy()

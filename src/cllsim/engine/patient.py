@@ -101,8 +101,10 @@ _KNOTS_KEPT = 64
 # Such a grid passes the same tests (pkpd.grid.exposure_grid) over a longer span: its
 # intervals are as accurate relative to the exposure, but its floor, a fraction of the
 # largest exposure on the span, can be higher where exposures are small, and the interval cut
-# at the horizon is part of one that passed.  Runs continued from a later day (the
-# navigator's segments) never share a grid and keep theirs to the horizon.
+# at the horizon is part of one that passed.  Grids that are never shared keep theirs to the
+# horizon: those of a BTK inhibitor (built from each patient's own doses; cutting them also
+# recomputed its occupancy, 3 ms) and of runs continued from a later day (the navigator's
+# segments).
 _GRID_YEAR_DAYS = 365.25
 #: The therapy phase's algorithm.  Every type of the patient network migrates (about one move
 #: per cell per day), so a clone of a few hundred cells simulated event by event costs more
@@ -369,7 +371,7 @@ def _rates(
         drugs = [DRUGS[name] for name in used]
         linear = all(d.effect_driver == "concentration" for d in drugs)
         span_end = horizon
-        if start == 0.0:  # see _GRID_YEAR_DAYS
+        if linear and start == 0.0:  # a grid the arm's patients share: see _GRID_YEAR_DAYS
             span_end = max(horizon, math.ceil(horizon / _GRID_YEAR_DAYS) * _GRID_YEAR_DAYS)
         knots = np.asarray(_knots(_unit_doses(doses) if linear else exposed, span_end, start))
         if span_end > horizon:  # a jump at the horizon keeps both its knots
