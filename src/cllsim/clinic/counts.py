@@ -88,8 +88,8 @@ def validate_counts(counts: pd.DataFrame) -> pd.DataFrame:
     for column, allowed in (("compartment", COMPARTMENTS), ("phenotype", PHENOTYPES)):
         values = counts[column].to_numpy()
         found, seen = pd.factorize(values, use_na_sentinel=False)
-        position = np.array([allowed.index(v) if v in allowed else -1 for v in seen])
-        codes[column] = position[found] if found.size else found
+        position = np.array([allowed.index(v) if v in allowed else -1 for v in seen], np.int64)
+        codes[column] = position[found]
         unknown = codes[column] < 0
         if unknown.any():
             raise SpecError(
@@ -117,11 +117,11 @@ def validate_counts(counts: pd.DataFrame) -> pd.DataFrame:
             f"(at {_first_bad_row(counts, negative)})"
         )
     # a repeated (time, compartment, genotype, phenotype): one integer key per row
-    _, time_code = np.unique(time_days, return_inverse=True)
-    key = (time_code.reshape(-1) * len(COMPARTMENTS) + codes["compartment"]) * len(
-        PHENOTYPES
-    ) + codes["phenotype"]
-    key = key * max(len(names), 1) + codes["genotype"]
+    times, time_code = np.unique(time_days, return_inverse=True)
+    key = np.ravel_multi_index(
+        (time_code.reshape(-1), codes["compartment"], codes["phenotype"], codes["genotype"]),
+        (max(times.size, 1), len(COMPARTMENTS), len(PHENOTYPES), max(len(names), 1)),
+    )
     if np.unique(key).size < key.size:
         repeated = pd.Series(key).duplicated().to_numpy()
         raise SpecError(

@@ -486,8 +486,7 @@ def _tolerances(knots: NDArray, observed_days: NDArray | None) -> float | NDArra
         return _UNOBSERVED_TOL
     # the first observed day after each interval's start: the interval is watched when it
     # ends after that day's window opens
-    k = np.searchsorted(days, knots[:-1], side="right")
-    nxt = np.where(k < days.size, days[np.minimum(k, days.size - 1)], np.inf)
+    nxt = np.append(days, np.inf)[np.searchsorted(days, knots[:-1], side="right")]
     return np.where(knots[1:] > nxt - _OBSERVED_WINDOW_DAYS, _AVERAGE_TOL, _UNOBSERVED_TOL)
 
 

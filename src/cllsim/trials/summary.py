@@ -43,19 +43,18 @@ def _compare(patients: pd.DataFrame, arm: str, ref: str) -> dict[str, Any]:
     is nothing to compare (no event) or lifelines cannot fit."""
     from lifelines.exceptions import ConvergenceError
 
-    both = patients[patients["arm"].isin([arm, ref])]
-    if both["pfs_event"].any():
-        try:
-            out = compare_arms(patients, arm, ref)
-        except ConvergenceError:
-            pass
-        else:
-            out["hazard_ratio"] = _nan_to_none(out["hazard_ratio"])
-            out["ci95"] = [_nan_to_none(v) for v in out["ci95"]]
-            out["logrank_p"] = _nan_to_none(out["logrank_p"])
-            return out
-    return {"arm": arm, "reference": ref, "hazard_ratio": None, "ci95": [None, None],
+    null = {"arm": arm, "reference": ref, "hazard_ratio": None, "ci95": [None, None],
             "logrank_p": None}  # fmt: skip
+    if not patients.loc[patients["arm"].isin([arm, ref]), "pfs_event"].any():
+        return null
+    try:
+        out = compare_arms(patients, arm, ref)
+    except ConvergenceError:
+        return null
+    out["hazard_ratio"] = _nan_to_none(out["hazard_ratio"])
+    out["ci95"] = [_nan_to_none(v) for v in out["ci95"]]
+    out["logrank_p"] = _nan_to_none(out["logrank_p"])
+    return out
 
 
 def trial_summary(
