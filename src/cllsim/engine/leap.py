@@ -25,10 +25,6 @@ Within one sub-step [t, te] (rates are linear there):
 A stop at a total shrinks the sub-steps so that the total cannot reach the limit inside a
 leap (8 standard deviations of margin); once a leap would save fewer than 64 events, the
 counted types are simulated event by event and the stop is exact.
-
-A sub-step may span several grid steps (rate pieces, :func:`_span_pieces`) where only the
-deaths and moves change between them: the chain of step 1 is then the product of the
-pieces' transition matrices and the event-by-event part runs piece by piece.
 """
 
 from __future__ import annotations
@@ -51,12 +47,6 @@ from cllsim.engine.rates import advance_knot, rate_row
 
 __all__ = ["run_block"]
 
-#: Longest run of grid steps one sub-step spans (_span_pieces).
-_SPAN_MOST_PIECES = 64
-#: Spans only while extinction is out of reach: an extinction inside a span would be timed
-#: from the span's averaged rates.
-_SPAN_MIN_CELLS = 1.0e6
-
 
 @nb.njit(cache=True, inline="always")
 def relocated(rng, n, p, normal_above):
@@ -71,82 +61,12 @@ def relocated(rng, n, p, normal_above):
 
 
 @nb.njit(cache=True, inline="always")
-def _span_chain(ci, lo, hi, comp_ptr, comp_members, comp_local, mover, mdst, m_ptr, m_idx,
-                pieces, cache_prob, expm_work):  # fmt: skip
-    """The chain of moves and deaths of component ``ci``'s leapt movers over a step of several
-    pieces, into ``prob``: the product, in time order, of each piece's transition matrix
-    (:func:`expm_transition` of its generator at mid-piece x its length), exact for the chain
-    whatever the deaths and moves do from piece to piece.  An earlier component of this step
-    with the same generators in every piece shares its product.  ``span_tmp``: float64[2, big,
-    big] scratch."""
-    n_pieces, sp_t, sp_d0, sp_d1, sp_m0, sp_m1, span_sub, span_done, span_tmp = pieces
-    size = hi - lo
-    prob = cache_prob[ci]
-    for kk in range(n_pieces):
-        hk = sp_t[kk + 1] - sp_t[kk]
-        sub = span_sub[ci, kk]
-        for a in range(size):
-            for c in range(size):
-                sub[a, c] = 0.0
-        for q in range(lo, hi):
-            i = comp_members[q]
-            if not mover[i]:
-                continue
-            for p in range(m_ptr[i], m_ptr[i + 1]):
-                e = m_idx[p]
-                r = 0.5 * (sp_m0[kk, e] + sp_m1[kk, e]) * hk
-                sub[q - lo, comp_local[mdst[e]]] += r
-                sub[q - lo, q - lo] -= r
-            sub[q - lo, q - lo] -= 0.5 * (sp_d0[kk, i] + sp_d1[kk, i]) * hk
-    span_done[ci] = True
-    for cj in range(ci):
-        if not span_done[cj] or comp_ptr[cj + 1] - comp_ptr[cj] != size:
-            continue
-        same = True
-        for kk in range(n_pieces):
-            for a in range(size):
-                for c in range(size):
-                    if span_sub[cj, kk, a, c] != span_sub[ci, kk, a, c]:
-                        same = False
-                        break
-                if not same:
-                    break
-            if not same:
-                break
-        if same:
-            for a in range(size):
-                for c in range(size):
-                    prob[a, c] = cache_prob[cj, a, c]
-            return
-    # product of the pieces' transition matrices (span_tmp[0]: a piece's, [1]: the product)
-    expm_transition(span_sub[ci, 0], size, prob, expm_work)
-    piece = span_tmp[0]
-    acc = span_tmp[1]
-    for kk in range(1, n_pieces):
-        expm_transition(span_sub[ci, kk], size, piece, expm_work)
-        for a in range(size):
-            for c in range(size):
-                v = 0.0
-                for j in range(size):
-                    v += prob[a, j] * piece[j, c]
-                acc[a, c] = v
-        for a in range(size):
-            for c in range(size):
-                prob[a, c] = acc[a, c]
-
-
-@nb.njit(cache=True, inline="always")
 def _substep(
     rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals, normal_above,
     stop_total, stop_mask,
-    extinction_possible, correct, pieces,
+    extinction_possible, correct,
 ):  # fmt: skip
-    """Advance ``x`` (int64[n], in place) from ``t`` to ``te``; returns (status, stop time).
-
-    ``pieces``: the step's pieces (:func:`_span_pieces`).  With one piece the step's rates are
-    ``rates``.  With several, each piece's deaths and moves enter the chain (the product of
-    the pieces' transition matrices) and the event-by-event simulation (piece by piece);
-    ``rates`` then holds their averages over the step, used only by batches of arrivals."""
+    """Advance ``x`` (int64[n], in place) from ``t`` to ``te``; returns (status, stop time)."""
     b0, b1, d0, d1, m0, m1, s0, s1, in0, in1 = rates
     (
         isize,
@@ -183,7 +103,6 @@ def _substep(
         arr_c,
         ub,
     ) = work
-    n_pieces, sp_t, sp_d0, sp_d1, sp_m0, sp_m1, _, span_done, _ = pieces
     n = x.shape[0]
     big = gen.shape[0]
     h = te - t
@@ -225,8 +144,6 @@ def _substep(
             xl[i] = leap_part(rng, x[i], b0[i], b1[i], 0.0, 0.0, 0.0, 0.5, h)
         else:
             xl[i] = leap_part(rng, x[i], b0[i], b1[i], d0[i], d1[i], 0.0, 1.0, h)
-    for ci in range(span_done.shape[0]):
-        span_done[ci] = False
     if any_mover:
         # Strang splitting for leapt types that move: births (a Yule leap) over the first
         # half; every cell's fate over h, moved or dead, from the exact chain of moves and
@@ -241,113 +158,106 @@ def _substep(
                 active = active or (mover[comp_members[q]] and xl[comp_members[q]] > 0)
             if not active or size < 2:
                 continue
-            if n_pieces > 1:
-                prob = cache_prob[ci]
-                _span_chain(ci, lo, hi, comp_ptr, comp_members, comp_local, mover, mdst, m_ptr,
-                            m_idx, pieces, cache_prob, expm_work)  # fmt: skip
-                cache_ok[ci] = False  # prob is no longer the chain of cache_sub[ci]
-                cache_mean_ok[ci] = False
-            else:
-                # the chain of the leapt movers; a type simulated event by event is absorbing (a
-                # cell that lands there stays, and joins that simulation at mid-step)
-                sub = cache_new[ci]  # the chain's generator x h; column `big`: birth x h
+            # the chain of the leapt movers; a type simulated event by event is absorbing (a
+            # cell that lands there stays, and joins that simulation at mid-step)
+            sub = cache_new[ci]  # the chain's generator x h; column `big`: birth x h
+            for a in range(size):
+                for c in range(size):
+                    sub[a, c] = 0.0
+                sub[a, big] = 0.0
+            for q in range(lo, hi):
+                i = comp_members[q]
+                if not mover[i]:
+                    continue
+                sub[q - lo, big] = 0.5 * (b0[i] + b1[i]) * h
+                for p in range(m_ptr[i], m_ptr[i + 1]):
+                    e = m_idx[p]
+                    r = 0.5 * (m0[e] + m1[e]) * h
+                    sub[q - lo, comp_local[mdst[e]]] += r
+                    sub[q - lo, q - lo] -= r
+                # death is part of the chain: each cell's fate (where it is, or dead)
+                sub[q - lo, q - lo] -= 0.5 * (d0[i] + d1[i]) * h
+            # same chain as this component's last one, or as another component's (e.g.
+            # genotypes that move and die alike, with the same types leapt): same transition
+            # matrix; the same births too: same mean matrix
+            found = -1
+            found_mean = -1
+            for cj in range(-1, comp_ptr.shape[0] - 1):
+                cc = ci if cj < 0 else cj
+                if cj == ci or not cache_ok[cc] or comp_ptr[cc + 1] - comp_ptr[cc] != size:
+                    continue
+                same = True
                 for a in range(size):
                     for c in range(size):
-                        sub[a, c] = 0.0
-                    sub[a, big] = 0.0
-                for q in range(lo, hi):
-                    i = comp_members[q]
-                    if not mover[i]:
-                        continue
-                    sub[q - lo, big] = 0.5 * (b0[i] + b1[i]) * h
-                    for p in range(m_ptr[i], m_ptr[i + 1]):
-                        e = m_idx[p]
-                        r = 0.5 * (m0[e] + m1[e]) * h
-                        sub[q - lo, comp_local[mdst[e]]] += r
-                        sub[q - lo, q - lo] -= r
-                    # death is part of the chain: each cell's fate (where it is, or dead)
-                    sub[q - lo, q - lo] -= 0.5 * (d0[i] + d1[i]) * h
-                # same chain as this component's last one, or as another component's (e.g.
-                # genotypes that move and die alike, with the same types leapt): same transition
-                # matrix; the same births too: same mean matrix
-                found = -1
-                found_mean = -1
-                for cj in range(-1, comp_ptr.shape[0] - 1):
-                    cc = ci if cj < 0 else cj
-                    if cj == ci or not cache_ok[cc] or comp_ptr[cc + 1] - comp_ptr[cc] != size:
-                        continue
-                    same = True
-                    for a in range(size):
-                        for c in range(size):
-                            if cache_sub[cc, a, c] != sub[a, c]:
-                                same = False
-                                break
-                        if not same:
+                        if cache_sub[cc, a, c] != sub[a, c]:
+                            same = False
                             break
                     if not same:
-                        continue
-                    if found < 0:
-                        found = cc
-                    if correct and cache_mean_ok[cc]:
-                        for a in range(size):
-                            if cache_sub[cc, a, big] != sub[a, big]:
-                                same = False
-                                break
-                        if same:
-                            found_mean = cc
-                            break
-                    if not correct:
                         break
-                prob = cache_prob[ci]
-                mean = cache_mean[ci]
+                if not same:
+                    continue
                 if found < 0:
-                    expm_transition(sub, size, prob, expm_work)
-                elif found != ci:
+                    found = cc
+                if correct and cache_mean_ok[cc]:
+                    for a in range(size):
+                        if cache_sub[cc, a, big] != sub[a, big]:
+                            same = False
+                            break
+                    if same:
+                        found_mean = cc
+                        break
+                if not correct:
+                    break
+            prob = cache_prob[ci]
+            mean = cache_mean[ci]
+            if found < 0:
+                expm_transition(sub, size, prob, expm_work)
+            elif found != ci:
+                for a in range(size):
+                    for c in range(size):
+                        prob[a, c] = cache_prob[found, a, c]
+            if correct:
+                if found_mean < 0:
+                    # the exact mean over the step: expm of the chain plus births
                     for a in range(size):
                         for c in range(size):
-                            prob[a, c] = cache_prob[found, a, c]
-                if correct:
-                    if found_mean < 0:
-                        # the exact mean over the step: expm of the chain plus births
-                        for a in range(size):
-                            for c in range(size):
-                                gen[a, c] = sub[a, c]
-                            gen[a, a] += sub[a, big]
-                        expm_mean(gen, size, mean, expm_work)
-                    elif found_mean != ci:
-                        for a in range(size):
-                            for c in range(size):
-                                mean[a, c] = cache_mean[found_mean, a, c]
-                if found != ci or (correct and found_mean != ci):
+                            gen[a, c] = sub[a, c]
+                        gen[a, a] += sub[a, big]
+                    expm_mean(gen, size, mean, expm_work)
+                elif found_mean != ci:
                     for a in range(size):
                         for c in range(size):
-                            cache_sub[ci, a, c] = sub[a, c]
-                        cache_sub[ci, a, big] = sub[a, big]
-                    cache_ok[ci] = True
-                    cache_mean_ok[ci] = correct
-                if correct:
-                    # Mean correction (where the splitting's bias would exceed its bound): the
-                    # second half's births of each mover are set so that its expected count at the
-                    # end, given the counts at the start, is the exact x expm((A + B) h) rather than
-                    # the splitting's x e^{B h/2} expm(A h) e^{B h/2}.  The mean is then exact at
-                    # any step; the splitting touches only the higher moments.
-                    for q in range(lo, hi):  # each mover's expected cells after the first half
-                        i = comp_members[q]
-                        grown[q - lo] = 0.0
-                        if mover[i] and xs[i] > 0:  # (birth linear from b0 to b1)
-                            grown[q - lo] = xs[i] * np.exp(hm * (b0[i] + 0.25 * (b1[i] - b0[i])))
-                    for qq in range(lo, hi):
-                        j = comp_members[qq]
-                        if not mover[j]:
-                            continue
-                        split = 0.0
-                        exact = 0.0
-                        for q in range(lo, hi):
-                            if grown[q - lo] > 0.0:
-                                split += grown[q - lo] * prob[q - lo, qq - lo]
-                                exact += xs[comp_members[q]] * mean[q - lo, qq - lo]
-                        if split > 0.0 and exact > 0.0:
-                            second[j] = np.log(exact / split) / hm
+                            mean[a, c] = cache_mean[found_mean, a, c]
+            if found != ci or (correct and found_mean != ci):
+                for a in range(size):
+                    for c in range(size):
+                        cache_sub[ci, a, c] = sub[a, c]
+                    cache_sub[ci, a, big] = sub[a, big]
+                cache_ok[ci] = True
+                cache_mean_ok[ci] = correct
+            if correct:
+                # Mean correction (where the splitting's bias would exceed its bound): the
+                # second half's births of each mover are set so that its expected count at the
+                # end, given the counts at the start, is the exact x expm((A + B) h) rather than
+                # the splitting's x e^{B h/2} expm(A h) e^{B h/2}.  The mean is then exact at
+                # any step; the splitting touches only the higher moments.
+                for q in range(lo, hi):  # each mover's expected cells after the first half
+                    i = comp_members[q]
+                    grown[q - lo] = 0.0
+                    if mover[i] and xs[i] > 0:  # (birth linear from b0 to b1)
+                        grown[q - lo] = xs[i] * np.exp(hm * (b0[i] + 0.25 * (b1[i] - b0[i])))
+                for qq in range(lo, hi):
+                    j = comp_members[qq]
+                    if not mover[j]:
+                        continue
+                    split = 0.0
+                    exact = 0.0
+                    for q in range(lo, hi):
+                        if grown[q - lo] > 0.0:
+                            split += grown[q - lo] * prob[q - lo, qq - lo]
+                            exact += xs[comp_members[q]] * mean[q - lo, qq - lo]
+                    if split > 0.0 and exact > 0.0:
+                        second[j] = np.log(exact / split) / hm
             for q in range(lo, hi):
                 i = comp_members[q]
                 if not mover[i]:
@@ -429,23 +339,7 @@ def _substep(
             if stop_mask[i] and leapt[i]:
                 check_total = False
     status, t_event = 0, t
-    if n_pieces > 1:
-        # event by event piece by piece, with each piece's deaths and moves (the span is
-        # planned so that the stop total cannot be reached inside it: no check)
-        a = 0
-        for kk in range(n_pieces):
-            bnd = a
-            while bnd < k and (kk == n_pieces - 1 or arr_t[bnd] < sp_t[kk + 1]):
-                bnd += 1
-            if bnd > a or y.sum() > 0:
-                status, t_event = simulate_direct(rng, y, sp_t[kk], sp_t[kk + 1], b0, b1,
-                                                  sp_d0[kk], sp_d1[kk], sp_m0[kk], sp_m1[kk],
-                                                  s0, s1, mdst, sdst, m_ptr, m_idx, s_ptr,
-                                                  s_idx, arr_t[a:], arr_i[a:], arr_c[a:],
-                                                  bnd - a, ub, False, stop_total,
-                                                  stop_mask)  # fmt: skip
-            a = bnd
-    elif k > 0 or y.sum() > 0:  # nothing to simulate event by event otherwise
+    if k > 0 or y.sum() > 0:  # nothing to simulate event by event otherwise
         status, t_event = simulate_direct(
             rng,
             y,
@@ -525,102 +419,6 @@ def _step_rates(n, nm, ns, msrc, mdst, m_ptr, m_idx, b_s, b_e, m_s, m_e, s_s, s_
         if i_s[i] > 0.0 or i_e[i] > 0.0:
             lone = False
     return lone
-
-
-@nb.njit(cache=True)
-def _span_pieces(
-    g, grid, record_at, ev_ptr, knots, birth, death, inflow, mrate, srate, kr, kl,
-    b_s, b_e, d_s, d_e, i_s, i_e, m_s, m_e, s_s, s_e, step_stats,
-    n, nm, ns, msrc, mdst, m_ptr, m_idx, max_step, max_move_fraction, max_commutator,
-    mean_correction_above, x, ssrc, max_arrivals, look, look_stats, pieces,
-):  # fmt: skip
-    """How many grid steps from ``g`` one sub-step spans (0 or 1: none), their times, deaths
-    and moves written into ``pieces``.
-
-    Under drugs taken daily the rate tables change several times a day (their pieces, for
-    the counts at visits), so a sub-step per grid step repeats every leap, relocation and
-    event-by-event pass several times a day.  One sub-step may instead span consecutive grid
-    steps when nothing happens between them (no record, no count event), births, spawns and
-    inflow are the same constants in all of them, every type moves in each (every leapt cell
-    goes through the chain, which takes each piece's deaths and moves exactly), and the
-    whole span is no longer than the splitting allows an uncorrected step given the fastest
-    move and largest commutator of its pieces (nor ``max_step``): the splitting's error is then
-    bounded as for one step.  No spawn edge may be expected to emit more than half
-    ``max_arrivals`` cells in it (11 standard deviations below the limit at the default 256),
-    so that spawned cells are followed one by one from their own time rather than batched (a
-    batch stays where it arrived until the step's end).
-    ``look``: rate rows of a later grid step (scratch)."""
-    _, sp_t, sp_d0, sp_d1, sp_m0, sp_m1, _, _, _ = pieces
-    lb_s, lb_e, ld_s, ld_e, li_s, li_e, lm_s, lm_e, ls_s, ls_e = look
-    most = sp_t.shape[0] - 1
-    n_steps = grid.shape[0] - 1
-    t0 = grid[g]
-    fastest = 0.0
-    comm = 0.0
-    longest = max_step
-    for e in range(ns):
-        emit = s_s[e] * x[ssrc[e]]
-        if emit > 0.0:
-            longest = min(longest, 0.5 * max_arrivals / emit)
-    p = 0
-    while p < most and g + p < n_steps:
-        gj = g + p
-        if p == 0:  # the current grid step's rates
-            cb_s, cb_e, cd_s, cd_e, ci_s, ci_e = b_s, b_e, d_s, d_e, i_s, i_e
-            cm_s, cm_e, cs_s, cs_e = m_s, m_e, s_s, s_e
-            move_rate, commutator = step_stats[0], step_stats[1]
-        else:
-            if record_at[gj] >= 0 or ev_ptr[gj + 1] > ev_ptr[gj]:
-                break
-            kr = advance_knot(knots, grid[gj], kr, True)
-            kl = advance_knot(knots, grid[gj + 1], kl, False)
-            for tab_s, tab_e, tab in (
-                (lb_s, lb_e, birth), (ld_s, ld_e, death), (li_s, li_e, inflow),
-                (lm_s, lm_e, mrate), (ls_s, ls_e, srate),
-            ):  # fmt: skip
-                rate_row(knots, tab, grid[gj], kr, tab_s)
-                rate_row(knots, tab, grid[gj + 1], kl, tab_e)
-            _step_rates(n, nm, ns, msrc, mdst, m_ptr, m_idx, lb_s, lb_e, lm_s, lm_e, ls_s,
-                        ls_e, li_s, li_e, look_stats)  # fmt: skip
-            cb_s, cb_e, cd_s, cd_e, ci_s, ci_e = lb_s, lb_e, ld_s, ld_e, li_s, li_e
-            cm_s, cm_e, cs_s, cs_e = lm_s, lm_e, ls_s, ls_e
-            move_rate, commutator = look_stats[0], look_stats[1]
-        same = True
-        for i in range(n):
-            if cb_s[i] != b_s[i] or cb_e[i] != b_s[i] or ci_s[i] != i_s[i] or ci_e[i] != i_s[i]:
-                same = False
-        for e in range(ns):
-            if cs_s[e] != s_s[e] or cs_e[e] != s_s[e]:
-                same = False
-        for i in range(n):
-            moves = False
-            for q in range(m_ptr[i], m_ptr[i + 1]):
-                if cm_s[m_idx[q]] > 0.0 or cm_e[m_idx[q]] > 0.0:
-                    moves = True
-            same = same and moves
-        if not same:
-            break
-        fastest = max(fastest, move_rate)
-        comm = max(comm, commutator)
-        # the longest uncorrected step of the run's own stepping (run_block), for the span's
-        # fastest move and largest commutator
-        limit = longest
-        if comm > 0.0:
-            h_plain = np.sqrt(mean_correction_above / comm)
-            h_comm = np.sqrt(max_commutator / comm)
-            limit = min(limit, h_plain, max(max_move_fraction / fastest, min(h_comm, h_plain)))
-        if grid[gj + 1] - t0 > limit * (1.0 + 1e-9):
-            break
-        sp_t[p] = grid[gj]
-        sp_t[p + 1] = grid[gj + 1]
-        for i in range(n):
-            sp_d0[p, i] = cd_s[i]
-            sp_d1[p, i] = cd_e[i]
-        for e in range(nm):
-            sp_m0[p, e] = cm_s[e]
-            sp_m1[p, e] = cm_e[e]
-        p += 1
-    return p
 
 
 @nb.njit(cache=True, nogil=True)
@@ -771,20 +569,6 @@ def run_block(
         arr_c,
         ub,
     )
-    # a sub-step over several grid steps (_span_pieces)
-    most = _SPAN_MOST_PIECES
-    sp_t = np.empty(most + 1)
-    sp_d0, sp_d1 = np.empty((most, n)), np.empty((most, n))
-    sp_m0, sp_m1 = np.empty((most, nm)), np.empty((most, nm))
-    span_sub = np.zeros((n_comp, most, big, big))
-    span_done = np.zeros(n_comp, dtype=np.bool_)
-    span_tmp = np.zeros((2, big, big))
-    one_piece = (1, sp_t, sp_d0, sp_d1, sp_m0, sp_m1, span_sub, span_done, span_tmp)
-    look = (
-        np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
-        np.empty(nm), np.empty(nm), np.empty(ns), np.empty(ns),
-    )  # fmt: skip
-    look_stats = np.zeros(2)
     for r in range(out_counts.shape[0]):
         x = x0.copy()
         status = 0
@@ -799,9 +583,7 @@ def run_block(
         kr = 0
         kl = 0
         lone_h = -1.0  # step length of the lone-step leap probabilities in lone_surv/lone_nb
-        g = -1
-        while g + 1 < n_steps:
-            g += 1
+        for g in range(n_steps):
             ta = grid[g]
             tb = grid[g + 1]
             span = tb - ta
@@ -842,74 +624,6 @@ def run_block(
                             )
                             t_stop = max(t_stop, ta + t_ext)
                 t = tb
-            n_pieces = 0
-            if (
-                status == 0
-                and vary
-                and not lone_step
-                and g + 1 < n_steps
-                and record_at[g + 1] < 0
-                and ev_ptr[g + 2] == ev_ptr[g + 1]
-                and span * span * step_stats[1] <= mean_correction_above
-                and (not extinction_possible or x.sum() >= _SPAN_MIN_CELLS)
-            ):  # (quick tests of _span_pieces' on the first two grid steps)
-                n_pieces = _span_pieces(
-                    g, grid, record_at, ev_ptr, knots, birth, death, inflow, mrate, srate, kr,
-                    kl, b_s, b_e, d_s, d_e, i_s, i_e, m_s, m_e, s_s, s_e, step_stats, n, nm, ns,
-                    msrc, mdst, m_ptr, m_idx, max_step, max_move_fraction, max_commutator,
-                    mean_correction_above, x, ssrc, max_arrivals, look, look_stats, one_piece,
-                )  # fmt: skip
-            if n_pieces > 1:
-                te = sp_t[n_pieces]
-                h_span = te - ta
-                for i in range(n):
-                    hi[i] = b_s[i]
-                    lo[i] = np.inf
-                    ub[i] = 0.0
-                    dm = 0.0
-                    for kk in range(n_pieces):
-                        lo[i] = min(lo[i], sp_d0[kk, i], sp_d1[kk, i])
-                        ub[i] = max(ub[i], sp_d0[kk, i], sp_d1[kk, i])
-                        dm += 0.5 * (sp_d0[kk, i] + sp_d1[kk, i]) * (sp_t[kk + 1] - sp_t[kk])
-                    d0[i] = dm / h_span
-                    d1[i] = d0[i]
-                    b0[i] = b_s[i]
-                    b1[i] = b_s[i]
-                    in0[i] = i_s[i]
-                    in1[i] = i_s[i]
-                    forced[i] = False
-                for e in range(nm):
-                    m1[e] = 0.0
-                    mm = 0.0
-                    for kk in range(n_pieces):
-                        m1[e] = max(m1[e], sp_m0[kk, e], sp_m1[kk, e])
-                        mm += 0.5 * (sp_m0[kk, e] + sp_m1[kk, e]) * (sp_t[kk + 1] - sp_t[kk])
-                    m0[e] = mm / h_span
-                for e in range(ns):
-                    s0[e] = s_s[e]
-                    s1[e] = s_s[e]
-                if stop_total > 0:
-                    # the span only where the stop total cannot be reached inside it
-                    te_stop, force = substep_end(x, ta, te, hi, lo, ub, in1, isize, msrc, mdst,
-                                                 m1, ssrc, sdst, s1, stop_mask,
-                                                 stop_total)  # fmt: skip
-                    if force or te_stop < te:
-                        n_pieces = 0
-            if n_pieces > 1:
-                for e in range(nm):
-                    m1[e] = m0[e]
-                status, t_stop = _substep(
-                    rng, x, ta, te, rates, graph, work, forced, exact_below, max_arrivals,
-                    normal_above, stop_total, stop_mask, extinction_possible, False,
-                    (n_pieces, sp_t, sp_d0, sp_d1, sp_m0, sp_m1, span_sub, span_done, span_tmp),
-                )  # fmt: skip
-                if status == 0:
-                    t_stop = np.nan
-                    if reached_total(x, stop_total, stop_mask):
-                        status, t_stop = 2, te
-                t = te
-                g += n_pieces - 1  # what follows the grid step happens after the span's last
-                tb = grid[g + 1]
             while status == 0 and t < tb:
                 te = tb
                 if step_stats[0] > 0.0:
@@ -985,7 +699,7 @@ def run_block(
                 status, t_stop = _substep(
                     rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals,
                     normal_above,
-                    stop_total, stop_mask, extinction_possible, correct, one_piece,
+                    stop_total, stop_mask, extinction_possible, correct,
                 )  # fmt: skip
                 if status == 0:
                     t_stop = np.nan
