@@ -64,7 +64,9 @@ class KendallLeap(Algorithm):
     follows the population; up to ``max_exact_arrivals`` per edge and step are followed
     exactly from one cell at their own arrival time by the event-by-event simulation (direct
     method, thinning for time-varying rates), which also simulates the types of every smaller
-    component that have an outgoing edge.  Inflow arrives the same way.
+    component that have an outgoing edge; more, or those landing in a leapt type that holds
+    at least 100 times their number, join as one batch at their mean arrival time and do not
+    move on within the step.  Inflow arrives the same way.
 
     A stop at a total count is exact: steps shrink so that the total cannot reach the limit
     within a step (8 standard deviations of margin) and the last part is simulated event by
