@@ -77,6 +77,9 @@ def test_index_edges_and_rate_labels():
 def test_bad_algorithm_options_and_arguments():
     with pytest.raises(AlgorithmError, match="max_step_days must be > 0"):
         KendallLeap(max_step_days=0)
+    for bad in (-1, 2.5):
+        with pytest.raises(AlgorithmError, match=r"batch_into must be an integer in 0\.\.1e9"):
+            KendallLeap(batch_into=bad)  # type: ignore[arg-type]
     net = Network(types=("X",), initial=(10,), birth=0.1)
     with pytest.raises(SpecError, match="strictly increasing"):
         simulate_network(net, times_days=[1.0, 1.0])

@@ -15,10 +15,11 @@ Within one sub-step [t, te] (rates are linear there):
 2. Each spawn edge of a leapt type emits a Poisson number of cells with mean
    ``int r_e(s) N(s) ds``, ``N`` the geometric bridge between the leap's end points.  Up to
    ``max_arrivals`` emissions per edge are placed at their own times (drawn from that
-   intensity by rejection) and join the exact simulation as single cells; more, or any that
-   land in a leapt type at least ``_BATCH_INTO`` times their number, arrive as one batch at
-   the intensity-weighted mean time and are leapt from there (an approximation, for frequent
-   spawns and for cells joining a large clone).  Inflow works the same way.
+   intensity by rejection) and join the exact simulation as single cells; more, or those
+   that land in a leapt type holding at least ``batch_into`` times the cells batched into it
+   this step, arrive as one batch at the intensity-weighted mean time and are leapt from
+   there (an approximation, for frequent spawns and for cells joining a large clone).
+   Inflow works the same way, except that it is never batched into a large type.
 3. All other cells (small types with outgoing edges, and every arrival) are simulated event
    by event (direct method; thinning against the step's rate bounds for time-varying rates).
 4. The parts are summed at ``te``.
@@ -48,17 +49,6 @@ from cllsim.engine.rates import advance_knot, rate_row
 
 __all__ = ["run_block"]
 
-#: Spawned cells that land in a leapt type holding at least this many times their number join
-#: it as one batch at their mean arrival time (arrivals.batch_arrival) instead of being
-#: followed one by one.  A batch does not move on within its step, so at most 1% of a type's
-#: cells, for part of one step, are where they arrived rather than where they would have
-#: moved; they move with the others from the next step.  Followed one by one, each such cell
-#: kept the event-by-event part running across all types for the rest of its step (18% of a
-#: CLL14 patient's engine time, about 48 arrivals a step).  Engine time of 300 CLL14
-#: patients: Ven-Obi 22.8 -> 20.3 ms, Clb-Obi 10.0 -> 6.6 ms (tests/engine/test_leap_bias.py
-#: and test_patient.py bound the effect).
-_BATCH_INTO = 100
-
 
 @nb.njit(cache=True, inline="always")
 def relocated(rng, n, p, normal_above):
@@ -75,7 +65,7 @@ def relocated(rng, n, p, normal_above):
 @nb.njit(cache=True, inline="always")
 def _substep(
     rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals, normal_above,
-    stop_total, stop_mask,
+    batch_into, stop_total, stop_mask,
     extinction_possible, correct,
 ):  # fmt: skip
     """Advance ``x`` (int64[n], in place) from ``t`` to ``te``; returns (status, stop time)."""
@@ -114,6 +104,7 @@ def _substep(
         arr_i,
         arr_c,
         ub,
+        joined,
     ) = work
     n = x.shape[0]
     big = gen.shape[0]
@@ -137,6 +128,7 @@ def _substep(
         y[i] = 0
         xl[i] = 0
         batch[i] = 0
+        joined[i] = 0  # spawned cells batched into type i for its size this step
         arrived[i] = 0.0  # cells arriving in leapt type i at mid-step (move half of the splitting)
         second[i] = np.nan  # a mover's net growth rate over the second half (NaN: its birth)
         has_move = False
@@ -322,9 +314,14 @@ def _substep(
             if s0[e] > 0.0 or s1[e] > 0.0:
                 j = sdst[e]
                 a = emissions(rng, xs[i], s0[e], s1[e], q1, 0.0, h)
-                # many, or few into a type a hundred times larger: one batch from their
-                # mean arrival time
-                if a > max_arrivals or (a > 0 and leapt[j] and a * _BATCH_INTO <= xs[j]):
+                # many, or few into a leapt type batch_into times larger than all that join
+                # it this step: one batch from their mean arrival time (they do not move on
+                # within the step; see KendallLeap.batch_into)
+                into = batch_into > 0 and a > 0 and leapt[j]
+                into = into and (joined[j] + a) * batch_into <= xs[j]
+                if into:
+                    joined[j] += a
+                if a > max_arrivals or into:
                     batch[j] += batch_arrival(rng, a, s0[e], s1[e], q1, 0.0, h,
                                               b0[j], b1[j], d0[j], d1[j])  # fmt: skip
                     a = 0
@@ -466,6 +463,7 @@ def run_block(
     max_commutator,
     mean_correction_above,
     normal_above,
+    batch_into,
     out_counts,
     out_status,
     out_stop_time,
@@ -546,6 +544,7 @@ def run_block(
     leapt = np.empty(n, dtype=np.bool_)
     mover = np.empty(n, dtype=np.bool_)
     forced = np.zeros(n, dtype=np.bool_)
+    joined = np.zeros(n, dtype=np.int64)
     lo = np.empty(n)
     rates = (b0, b1, d0, d1, m0, m1, s0, s1, in0, in1)
     graph = (
@@ -582,6 +581,7 @@ def run_block(
         arr_i,
         arr_c,
         ub,
+        joined,
     )
     for r in range(out_counts.shape[0]):
         x = x0.copy()
@@ -655,8 +655,8 @@ def run_block(
                     if h_max > h_short:
                         # steps longer than an uncorrected one only while every spawn edge
                         # is expected to emit at most max_arrivals cells in the step, so that
-                        # spawned cells are still followed one by one from their own time
-                        # rather than batched
+                        # spawned cells are not batched for their number (those joining a
+                        # type batch_into times larger are batched at any step)
                         emit = 0.0
                         for e in range(ns):
                             emit = max(emit, max(s_s[e], s_e[e]) * x[ssrc[e]])
@@ -712,7 +712,7 @@ def run_block(
                 correct = (te - t) ** 2 * step_stats[1] > mean_correction_above
                 status, t_stop = _substep(
                     rng, x, t, te, rates, graph, work, forced, exact_below, max_arrivals,
-                    normal_above,
+                    normal_above, batch_into,
                     stop_total, stop_mask, extinction_possible, correct,
                 )  # fmt: skip
                 if status == 0:

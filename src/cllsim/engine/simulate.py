@@ -169,6 +169,7 @@ def _run_block(
             float(algorithm.max_commutator),
             float(algorithm.mean_correction_above),
             float(algorithm.normal_above),
+            int(algorithm.batch_into),
             *outs,
         )
     elif isinstance(algorithm, ExactSSA):
