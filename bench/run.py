@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     res["patient"] = patient_bench.time_patient(max(args.repeat, patient_bench.MIN_REPEAT))
 
     log("virtual trial cll14, 2 workers")
-    res["trial"] = trial_bench.time_trial(workers=2)
+    res["trial"] = trial_bench.time_trial_fresh(workers=2)
 
     log("one patient: forecast + navigation, 2 workers")
     res["navigator"] = navigator_bench.time_navigate(workers=2)
