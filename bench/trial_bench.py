@@ -90,18 +90,13 @@ def time_trial(n_patients: int = 1000, workers: int = 2) -> dict[str, Any]:
 def time_trial_fresh(n_patients: int = 1000, workers: int = 2) -> dict[str, Any]:
     """:func:`time_trial` in a fresh Python process (same interpreter and environment), so
     that its peak memory is the trial's alone."""
-    code = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]); from trial_bench import time_trial;"
-        " print(json.dumps(time_trial(int(sys.argv[2]), int(sys.argv[3]))))"
-    )
-    here = str(Path(__file__).resolve().parent)
     done = subprocess.run(
-        [sys.executable, "-c", code, here, str(n_patients), str(workers)],
+        [sys.executable, __file__, "--json", str(n_patients), str(workers)],
         check=True,
         capture_output=True,
         text=True,
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout)
 
 
 def render(r: dict[str, Any]) -> str:
@@ -139,6 +134,9 @@ def render(r: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    res = time_trial()
-    print(json.dumps(res, indent=2))
-    print(render(res))
+    if sys.argv[1:2] == ["--json"]:  # time_trial_fresh: N WORKERS, the result alone
+        print(json.dumps(time_trial(int(sys.argv[2]), int(sys.argv[3]))))
+    else:
+        res = time_trial()
+        print(json.dumps(res, indent=2))
+        print(render(res))

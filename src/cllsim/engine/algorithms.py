@@ -65,7 +65,7 @@ class KendallLeap(Algorithm):
     exactly from one cell at their own arrival time by the event-by-event simulation (direct
     method, thinning for time-varying rates), which also simulates the types of every smaller
     component that have an outgoing edge; more, or those landing in a leapt type that holds
-    at least ``batch_into`` times the cells batched into it in the step (all edges together),
+    at least ``batch_into`` times all the cells so batched into it in the step (every edge),
     join as one batch at their mean arrival time and do not move on within the step.  Inflow
     arrives the same way, except that it is never batched for joining a large type.
 
@@ -73,8 +73,9 @@ class KendallLeap(Algorithm):
     a large clone stay where they arrived for the rest of their step.  Each step's cohort is
     at most 1/``batch_into`` of the type, so compartment means carry a persistent
     misplacement of up to about that fraction times the chance of moving within the rest of
-    a step (measured: 0.25% at 0.9% arrivals per 1-day step between types exchanging at one
-    a day, 0.44% at 28-day steps; with births alike, totals are unbiased).  In a CLL14
+    a step (0.30% at 0.9% arrivals per 1-day step between types exchanging at one a day,
+    ``tests/engine/test_leap_bias.py``; 0.44% at 28-day steps in review; with births alike,
+    totals are unbiased).  In a CLL14
     patient mutants arise in node and marrow, which cells leave at 0.04 a day, and it is not
     detectable (``tests/engine/test_patient.py``); it saves the event-by-event part that each
     such cell kept running for the rest of its step (Ven-Obi's engine time 22.8 -> 20.3 ms,

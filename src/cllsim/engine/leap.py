@@ -16,8 +16,8 @@ Within one sub-step [t, te] (rates are linear there):
    ``int r_e(s) N(s) ds``, ``N`` the geometric bridge between the leap's end points.  Up to
    ``max_arrivals`` emissions per edge are placed at their own times (drawn from that
    intensity by rejection) and join the exact simulation as single cells; more, or those
-   that land in a leapt type holding at least ``batch_into`` times the cells batched into it
-   this step, arrive as one batch at the intensity-weighted mean time and are leapt from
+   that land in a leapt type holding at least ``batch_into`` times all the cells so batched
+   into it this step, arrive as one batch at the intensity-weighted mean time and are leapt from
    there (an approximation, for frequent spawns and for cells joining a large clone).
    Inflow works the same way, except that it is never batched into a large type.
 3. All other cells (small types with outgoing edges, and every arrival) are simulated event
