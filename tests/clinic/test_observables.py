@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from cllsim.clinic.assays import MRD_ASSAYS, VAF_ASSAYS
-from cllsim.clinic.observables import observables
+from cllsim.clinic.counts import COMPARTMENTS
+from cllsim.clinic.observables import CountTotals, count_totals, observables
 from cllsim.errors import SpecError
 from tests.clinic.clinic_helpers import counts_table
 
@@ -29,14 +30,13 @@ COUNTS = counts_table(
 PERIODS = [(10.0, math.inf, {"BTKi"})]
 
 
+_ARGUMENTS = dict(
+    visits_days=[0.0, 30.0], treatment_periods=PERIODS, assay="clonoseq", vaf_assay="ngs"
+)
+
+
 def _run(**changes):
-    arguments = dict(
-        visits_days=[0.0, 30.0],
-        treatment_periods=PERIODS,
-        assay="clonoseq",
-        vaf_assay="ngs",
-        rng=np.random.default_rng(11),
-    )
+    arguments = dict(_ARGUMENTS, rng=np.random.default_rng(11))
     arguments.update(changes)
     return observables(COUNTS, **arguments)
 
@@ -112,3 +112,37 @@ def test_bad_inputs():
             bad, visits_days=None, treatment_periods=[], assay="ddpcr", vaf_assay="ddpcr",
             rng=np.random.default_rng(0),
         )  # fmt: skip
+
+
+def _same_totals(a, b):
+    assert np.array_equal(a.times, b.times)
+    assert np.array_equal(a.compartments, b.compartments)
+    assert a.mutations == b.mutations and np.array_equal(a.mutant, b.mutant)
+    assert a.genotypes == b.genotypes and np.array_equal(a.genotype_cells, b.genotype_cells)
+
+
+def test_totals_from_columns_are_those_of_the_table():
+    """CountTotals.from_columns (the engine's per-type counts) gives the integers that
+    count_totals gives for the same cells as a tidy table: a genotype carrying two mutations
+    counts for both, one found only outside blood adds no mutation column but counts in the
+    genotype totals."""
+    parts = [("blood", "WT"), ("marrow", "WT"), ("blood", "BTK_C481S+PLCG2"),
+             ("lymph_node", "BTK_C481S+PLCG2"), ("marrow", "TP53"), ("blood", "PLCG2")]  # fmt: skip
+    cells = np.array([[5, 7, 11, 13, 17, 19], [0, 3, 2, 0, 1, 4], [9, 0, 0, 6, 0, 1]])
+    times = np.array([0.0, 30.0, 60.0])
+    rows = [(t, c, g, "sensitive", int(cells[i, k]))
+            for i, t in enumerate(times) for k, (c, g) in enumerate(parts)]  # fmt: skip
+    from_table = count_totals(counts_table(rows))
+    code = [COMPARTMENTS.index(c) for c, _ in parts]
+    from_columns = CountTotals.from_columns(times, cells, np.array(code), [g for _, g in parts])
+    _same_totals(from_table, from_columns)
+    assert from_table.mutations == ["BTK_C481S", "PLCG2"]  # TP53 is in marrow only
+    assert from_table.mutant[:, 1].tolist() == [30.0, 6.0, 1.0]  # PLCG2 + BTK_C481S+PLCG2
+    assert from_table.genotypes == ["BTK_C481S+PLCG2", "PLCG2", "TP53", "WT"]
+    assert from_table.genotype_cells[0].tolist() == [24, 19, 17, 12]
+    assert from_table.compartments[2].tolist() == [10.0, 6.0, 0.0]
+
+
+def test_observables_of_totals_equal_those_of_the_table():
+    totals = count_totals(COUNTS)
+    assert _run().equals(observables(totals, **{**_ARGUMENTS, "rng": np.random.default_rng(11)}))

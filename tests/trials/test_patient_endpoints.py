@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cllsim.clinic import count_totals
 from cllsim.trials import patient_endpoints
 
 VISITS = np.array([0.0, 28, 56, 84, 112, 336, 427.3125, 518.625, 609.9375, 701.25, 792.5625])
@@ -115,3 +116,38 @@ def test_death_after_the_last_assessment_is_censored_there():
     early = table[table["time_days"] <= 650.0]
     out = patient_endpoints(early, death_day=650.0, rng=np.random.default_rng(1), **kw)
     assert out["pfs_event"] and out["pfs_cause"] == "death" and out["pfs_days"] == 650.0
+
+
+def _same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        same = a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k]) and math.isnan(b[k]))
+        assert same, (k, a[k], b[k])
+
+
+@pytest.mark.parametrize(
+    ("wt", "mutant", "limit"),
+    [
+        (WT_DEEP, G101V, None),
+        # the clone ties the wild type at progression: the first genotype by name, as the
+        # table's group-by gave it
+        ([*WT_DEEP[:6], 10, 1e5, 1e8, 1e10, 1e11], G101V, None),
+        # the burden limit between visits: the cells at the last visit
+        ([1e12, 1e11, 5e10, 3e10, 2e10, 1e10, 1e10, 3e10, 1e11, 3e11, 1e12], [0] * 11, 800.0),
+    ],
+    ids=["bcl2", "tie", "burden-limit"],
+)
+def test_totals_give_the_endpoints_of_the_table(wt, mutant, limit):
+    """Trial patients pass their CountTotals (summed from the engine's per-type counts), not
+    the tidy table: same endpoints, same draws, the same genotype at progression."""
+    table = counts(wt, mutant)
+    kw = {"treatment_periods": [], "follow_up_days": 900.0, "mrd_day": 427.3125,
+          "mrd_assay": "aso-pcr", "vaf_assay": "ngs", "death_day": math.inf}  # fmt: skip
+    if limit is None:
+        kw["treatment_periods"] = PERIODS
+    out = patient_endpoints(table, rng=np.random.default_rng(4), burden_limit_day=limit, **kw)
+    totals = count_totals(table)
+    again = patient_endpoints(totals, rng=np.random.default_rng(4), burden_limit_day=limit, **kw)
+    _same(out, again)
+    assert out["pfs_event"]
+    assert out["genotype_at_progression"] == ("WT" if limit else "BCL2_G101V")

@@ -44,6 +44,8 @@ from cllsim.clinic.observables import (
     OBSERVABLE_COLUMNS,
     RESISTANCE_GENOTYPES,
     VISIT_TIME_TOLERANCE_DAYS,
+    CountTotals,
+    count_totals,
     observables,
 )
 from cllsim.clinic.physiology import DEFAULT_PHYSIOLOGY, Physiology
@@ -72,6 +74,7 @@ __all__ = [
     "VISIT_TIME_TOLERANCE_DAYS",
     "WILD_TYPE",
     "ClinicalEvent",
+    "CountTotals",
     "IwcllCriteria",
     "MrdAssay",
     "Physiology",
@@ -80,6 +83,7 @@ __all__ = [
     "alc_1e9_per_l",
     "as_treatment_periods",
     "compartment_totals",
+    "count_totals",
     "first_treatment_day",
     "genotype_totals",
     "is_umrd",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from cllsim.clinic.assays import MrdAssay, VafAssay
 from cllsim.clinic.counts import COMPARTMENTS, WILD_TYPE, validate_counts
@@ -15,7 +16,14 @@ from cllsim.clinic.physiology import DEFAULT_PHYSIOLOGY, Physiology
 from cllsim.clinic.treatment import as_treatment_periods, on_treatment
 from cllsim.errors import SpecError
 
-__all__ = ["OBSERVABLE_COLUMNS", "RESISTANCE_GENOTYPES", "VISIT_TIME_TOLERANCE_DAYS", "observables"]
+__all__ = [
+    "OBSERVABLE_COLUMNS",
+    "RESISTANCE_GENOTYPES",
+    "VISIT_TIME_TOLERANCE_DAYS",
+    "CountTotals",
+    "count_totals",
+    "observables",
+]
 
 #: Resistance mutations always reported (VAF 0 when absent): BTK C481S and PLCG2 (BTK
 #: inhibitors), BCL2 G101V (venetoclax), TP53 (chemo-immunotherapy); reference/cll.md.
@@ -67,44 +75,132 @@ def _visit_rows(times: np.ndarray, visits_days: Sequence[float] | None) -> np.nd
     return nearest
 
 
-def _totals(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
-    """Cells per compartment and blood cells per mutation at every time of a valid table.
+class CountTotals(NamedTuple):
+    """One patient's cells at each recorded time, summed as the clinic reads them.
 
-    The numbers of :func:`~cllsim.clinic.counts.compartment_totals` and
-    :func:`~cllsim.clinic.counts.genotype_totals` (``"blood"``), summed as integers in one
-    pass over the rows instead of two pandas group-bys.
+    Built from a tidy counts table by :func:`count_totals`, or from a count matrix with one
+    column per (compartment, genotype) part by :meth:`from_columns` (the engine's per-type
+    counts: :meth:`cllsim.engine.patient.PatientResult.count_totals`), which skips building
+    and re-checking the table (2 ms of a trial patient's 30).  Both give the same integers.
 
-    Returns
-    -------
+    Attributes
+    ----------
     times : float64[n_times]
         Sorted, days.
     compartments : float64[n_times, 3]
         Cells per compartment, in :data:`~cllsim.clinic.counts.COMPARTMENTS` order.
     mutations : list of str
-        Mutations carried by the genotypes of the blood rows (sorted; not the wild type).
+        Mutations carried by the genotypes found in blood (sorted; not the wild type).
     mutant : float64[n_times, n_mutations]
         Blood cells carrying each mutation (a genotype ``"A+B"`` counts for both).
+    genotypes : list of str
+        Every genotype, sorted.
+    genotype_cells : int64[n_times, n_genotypes]
+        Cells of each genotype, all compartments and phenotypes.
     """
+
+    times: NDArray[np.float64]
+    compartments: NDArray[np.float64]
+    mutations: list[str]
+    mutant: NDArray[np.float64]
+    genotypes: list[str]
+    genotype_cells: NDArray[np.int64]
+
+    @classmethod
+    def from_columns(
+        cls,
+        times: NDArray[np.float64],
+        cells: NDArray[np.int64],
+        compartment: NDArray[np.int64],
+        genotype: Sequence[str],
+    ) -> CountTotals:
+        """Totals of a count matrix whose columns are parts of the patient.
+
+        Parameters
+        ----------
+        times : float64[n_times]
+            Strictly increasing, days.
+        cells : int64[n_times, k]
+            Cells of each part at each time.
+        compartment : int64[k]
+            Each part's index in :data:`~cllsim.clinic.counts.COMPARTMENTS`.
+        genotype : sequence of k str
+            Each part's genotype.
+        """
+        cells = np.asarray(cells, dtype=np.int64)
+        compartment = np.asarray(compartment)
+        per_compartment = np.zeros((times.size, len(COMPARTMENTS)), dtype=np.int64)
+        for c in range(len(COMPARTMENTS)):
+            per_compartment[:, c] = cells[:, compartment == c].sum(axis=1)
+        genotypes, code = np.unique(np.asarray(genotype, dtype=str), return_inverse=True)
+        per_genotype = np.zeros((times.size, genotypes.size), dtype=np.int64)
+        blood = np.zeros((times.size, genotypes.size), dtype=np.int64)
+        in_blood = compartment == COMPARTMENTS.index("blood")
+        for j in range(genotypes.size):
+            per_genotype[:, j] = cells[:, code == j].sum(axis=1)
+            blood[:, j] = cells[:, (code == j) & in_blood].sum(axis=1)
+        seen = np.isin(np.arange(genotypes.size), code[in_blood])
+        mutations, mutant = _carried(list(genotypes[seen]), blood[:, seen])
+        return cls(
+            np.asarray(times, dtype=np.float64),
+            per_compartment.astype(np.float64),
+            mutations,
+            mutant,
+            [str(g) for g in genotypes],
+            per_genotype,
+        )
+
+
+def _carried(genotypes: list[str], cells: NDArray[np.int64]) -> tuple[list[str], NDArray]:
+    """The mutations carried by ``genotypes`` (sorted, not the wild type) and the cells
+    carrying each: float64[n_times, n_mutations] from ``cells`` (int64[n_times, n_genotypes])."""
+    carried = [[m for m in str(g).split("+") if m != WILD_TYPE] for g in genotypes]
+    mutations = sorted({m for ms in carried for m in ms})
+    mutant = np.zeros((cells.shape[0], len(mutations)), dtype=np.int64)
+    for j, ms in enumerate(carried):
+        for m in ms:
+            mutant[:, mutations.index(m)] += cells[:, j]
+    return mutations, mutant.astype(np.float64)
+
+
+def count_totals(counts: pd.DataFrame) -> CountTotals:
+    """Check a tidy counts table (:func:`~cllsim.clinic.counts.validate_counts`) and sum it.
+
+    The numbers of :func:`~cllsim.clinic.counts.compartment_totals` and
+    :func:`~cllsim.clinic.counts.genotype_totals` (``"blood"``), summed as integers in one
+    pass over the rows instead of pandas group-bys.
+
+    Raises
+    ------
+    SpecError
+        If ``counts`` breaks the contract.
+    """
+    table = validate_counts(counts)
     times, at = np.unique(table["time_days"].to_numpy(), return_inverse=True)
     cells = table["cells"].to_numpy()
     compartment = pd.Categorical(table["compartment"], categories=COMPARTMENTS).codes
     per_compartment = np.zeros((times.size, len(COMPARTMENTS)), dtype=np.int64)
     np.add.at(per_compartment, (at, compartment), cells)
-    blood = compartment == COMPARTMENTS.index("blood")
-    genotypes, genotype = np.unique(table["genotype"].to_numpy()[blood], return_inverse=True)
+    genotypes, genotype = np.unique(table["genotype"].to_numpy(), return_inverse=True)
     per_genotype = np.zeros((times.size, genotypes.size), dtype=np.int64)
-    np.add.at(per_genotype, (at[blood], genotype), cells[blood])
-    carried = [[m for m in str(g).split("+") if m != WILD_TYPE] for g in genotypes]
-    mutations = sorted({m for ms in carried for m in ms})
-    mutant = np.zeros((times.size, len(mutations)), dtype=np.int64)
-    for j, ms in enumerate(carried):
-        for m in ms:
-            mutant[:, mutations.index(m)] += per_genotype[:, j]
-    return times, per_compartment.astype(np.float64), mutations, mutant.astype(np.float64)
+    np.add.at(per_genotype, (at, genotype), cells)
+    blood = compartment == COMPARTMENTS.index("blood")
+    in_blood = np.zeros((times.size, genotypes.size), dtype=np.int64)
+    np.add.at(in_blood, (at[blood], genotype[blood]), cells[blood])
+    seen = np.isin(np.arange(genotypes.size), genotype[blood])
+    mutations, mutant = _carried(list(genotypes[seen]), in_blood[:, seen])
+    return CountTotals(
+        times,
+        per_compartment.astype(np.float64),
+        mutations,
+        mutant,
+        [str(g) for g in genotypes],
+        per_genotype,
+    )
 
 
 def observables(
-    counts: pd.DataFrame,
+    counts: pd.DataFrame | CountTotals,
     *,
     visits_days: Sequence[float] | None,
     treatment_periods: Iterable[Any],
@@ -118,8 +214,9 @@ def observables(
 
     Parameters
     ----------
-    counts : pandas.DataFrame
-        Tidy counts of one patient: ``time_days, compartment, genotype, phenotype, cells``.
+    counts : pandas.DataFrame or CountTotals
+        Tidy counts of one patient: ``time_days, compartment, genotype, phenotype, cells``
+        (checked and summed by :func:`count_totals`), or their :class:`CountTotals`.
     visits_days : sequence of float or None
         Visit days (days, strictly increasing), each a time of ``counts`` (to within
         :data:`VISIT_TIME_TOLERANCE_DAYS`); None for every time of ``counts``.
@@ -161,9 +258,8 @@ def observables(
     mrd_assay = _assay(assay, MrdAssay, "assay")
     mutation_assay = _assay(vaf_assay, VafAssay, "vaf_assay")
     periods = as_treatment_periods(treatment_periods)
-    table = validate_counts(counts)
-
-    times, compartments, mutations, mutant_cells = _totals(table)
+    totals = counts if isinstance(counts, CountTotals) else count_totals(counts)
+    times, compartments, mutations, mutant_cells = totals[:4]
     rows = _visit_rows(times, visits_days)
     times = times[rows]
     blood = compartments[rows, COMPARTMENTS.index("blood")]

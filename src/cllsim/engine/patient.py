@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from cllsim.clinic.observables import CountTotals
 from cllsim.engine.algorithms import Algorithm, KendallLeap
 from cllsim.engine.network import Network, StopCondition
 from cllsim.engine.rates import averaged_tables
@@ -140,7 +141,8 @@ class PatientResult:
     Attributes
     ----------
     counts : DataFrame
-        Tidy: ``time_days, compartment, genotype, phenotype, cells`` at every visit.
+        Tidy: ``time_days, compartment, genotype, phenotype, cells`` at every visit (built
+        from ``type_counts`` when first read).
     doses : DataFrame
         ``time_days, drug, amount_mg``, one row per dose.
     treatment_periods : tuple of (start_day, end_day, frozenset of drug classes)
@@ -151,16 +153,39 @@ class PatientResult:
     burden_limit_day : float or None
         When the total reached ``patient.max_burden_cells`` and the simulation ended.
     provenance : dict
+    visit_days : float64[n_visits]
+        The recorded visits (those up to the burden limit).
+    type_counts : int64[n_visits, n_types]
+        Cells of each of the compiled model's types at each visit.
+    model : CompiledModel
+        The scenario's compiled model (the types' compartments, genotypes and phenotypes).
     """
 
     scenario: Scenario
-    counts: pd.DataFrame
     doses: pd.DataFrame
     treatment_periods: tuple[tuple[float, float, frozenset[str]], ...]
     day0_subclones: dict[str, int]
     history_days: float
     burden_limit_day: float | None
     provenance: dict[str, Any]
+    visit_days: NDArray[np.float64]
+    type_counts: NDArray[np.int64]
+    model: CompiledModel
+
+    @functools.cached_property
+    def counts(self) -> pd.DataFrame:
+        return _tidy(self.model, self.visit_days, self.type_counts)
+
+    def count_totals(self) -> CountTotals:
+        """What the clinic reads of the counts (:class:`cllsim.clinic.CountTotals`), summed
+        from ``type_counts`` without building :attr:`counts`: the same integers."""
+        cm = self.model
+        return CountTotals.from_columns(
+            self.visit_days,
+            self.type_counts,
+            cm.reported_compartment,
+            [cm.genotypes[g] for g in cm.type_genotype],
+        )
 
 
 def patient_doses(scenario: Scenario) -> tuple[Dose, ...]:
@@ -557,14 +582,12 @@ def simulate(
     )
     ended = float(res.stop_time_days[0]) if res.status[0] == 2 else None
     kept = visits <= ended if ended is not None else np.ones(visits.size, dtype=bool)
-    counts = _tidy(cm, visits[kept], res.counts[0][kept])
     columns = dose_columns(doses)
     dose_df = pd.DataFrame(
         {"time_days": columns.time_days, "drug": columns.drug, "amount_mg": columns.amount_mg}
     )
     return PatientResult(
         scenario=scenario,
-        counts=counts,
         doses=dose_df,
         treatment_periods=_periods(doses),
         day0_subclones={g: int(sub[i]) for i, g in enumerate(cm.genotypes)},
@@ -577,6 +600,9 @@ def simulate(
             "algorithm_options": algorithm.options(),
             "n_knots": int(net.knots_days.size),
         },
+        visit_days=visits[kept],
+        type_counts=res.counts[0][kept],
+        model=cm,
     )
 
 

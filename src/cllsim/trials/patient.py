@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cllsim.clinic import VAF_ASSAYS, observables, progression
+from cllsim.clinic import VAF_ASSAYS, CountTotals, count_totals, observables, progression
 from cllsim.engine.patient import simulate
 from cllsim.model import Scenario
 from cllsim.seeding import child_generator, child_sequence
@@ -92,7 +92,7 @@ def _first_visit_at_or_after(times: np.ndarray, day: float) -> int | None:
 
 
 def patient_endpoints(
-    counts: pd.DataFrame,
+    counts: pd.DataFrame | CountTotals,
     *,
     treatment_periods: Iterable[Any],
     death_day: float,
@@ -109,8 +109,9 @@ def patient_endpoints(
 
     Parameters
     ----------
-    counts : DataFrame
-        Tidy counts at the visits (``time_days, compartment, genotype, phenotype, cells``);
+    counts : DataFrame or CountTotals
+        Tidy counts at the visits (``time_days, compartment, genotype, phenotype, cells``),
+        or their :class:`cllsim.clinic.CountTotals` (``PatientResult.count_totals()``);
         day 0 must be among the times.
     treatment_periods : iterable
         As for :func:`cllsim.clinic.progression`.
@@ -141,8 +142,9 @@ def patient_endpoints(
         ``end_of_treatment_day``, ``history_years`` and ``day0_resistant_cells``.
     """
     periods = tuple(treatment_periods)
+    totals = counts if isinstance(counts, CountTotals) else count_totals(counts)
     obs = observables(
-        counts,
+        totals,
         visits_days=None,
         treatment_periods=periods,
         assay=mrd_assay,
@@ -156,10 +158,11 @@ def patient_endpoints(
         prog_day, reason = float(burden_limit_day), "burden limit"
     dominant = None
     if prog_day is not None:
-        at = counts[np.abs(counts["time_days"].to_numpy() - prog_day) < 1e-6]
-        if at.empty:  # the burden limit fell between visits: the last recorded visit
-            at = counts[counts["time_days"] == counts["time_days"].max()]
-        dominant = str(at.groupby("genotype")["cells"].sum().idxmax())
+        at = np.flatnonzero(np.abs(totals.times - prog_day) < 1e-6)
+        # the burden limit fell between visits: the last recorded visit
+        row = at[0] if at.size else totals.times.size - 1
+        # the most cells; a tie goes to the first genotype by name
+        dominant = totals.genotypes[int(np.argmax(totals.genotype_cells[row]))]
     in_follow_up = times[times <= follow_up_days]
     last_visit = float(in_follow_up.max()) if in_follow_up.size else 0.0
     if prog_day is not None and prog_day <= min(death_day, follow_up_days):
@@ -261,7 +264,7 @@ def simulate_trial_patient(
     row: dict[str, Any] = {"patient_id": int(index), "arm": arm, **params}
     row.update(
         patient_endpoints(
-            result.counts,
+            result.count_totals(),
             treatment_periods=result.treatment_periods,
             death_day=death,
             follow_up_days=follow_up,
