@@ -13,6 +13,7 @@ from cllsim.trials import (
     apply_parameters,
     builtin_population,
     draw_parameters,
+    draw_patient,
     with_overrides,
 )
 from cllsim.trials.distributions import CategoricalDist, FixedDist, frozen_distribution
@@ -89,6 +90,16 @@ def test_same_rng_same_draws_different_rng_different():
     b = draw_parameters(POP, 50, np.random.default_rng(1))
     c = draw_parameters(POP, 50, np.random.default_rng(2))
     assert a.equals(b) and not a.equals(c)
+
+
+def test_one_patient_is_row_0_of_a_one_patient_table():
+    """draw_patient (what a trial draws per patient) is draw_parameters(pop, 1, rng)'s row:
+    same names in the same order, same values, plain floats and strings."""
+    for seed in range(5):
+        row = draw_parameters(POP, 1, np.random.default_rng(seed)).iloc[0].to_dict()
+        one = draw_patient(POP, np.random.default_rng(seed))
+        assert list(one) == list(row) and one == row
+        assert all(type(v) in (float, str) for v in one.values())
 
 
 def test_apply_parameters_sets_every_field(draws):

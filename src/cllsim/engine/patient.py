@@ -317,7 +317,15 @@ def _exposed(doses: tuple[Dose, ...], factors: dict[str, float]) -> tuple[Dose, 
     (linear PK, so a factor on the amount is the same factor on every concentration)."""
     if not factors:
         return doses
-    return tuple(d.scaled(factors[d.drug]) if d.drug in factors else d for d in doses)
+    # the doses of Dose.scaled without its check at every dose (0.6 ms for a CLL14
+    # schedule): the scenario holds each factor to [0.05, 20]
+    scale = {drug: float(f) for drug, f in factors.items()}
+    return tuple(
+        Dose._unchecked(d.time_days, d.drug, d.amount_mg * scale[d.drug], d.route, d.duration_days)
+        if d.drug in scale
+        else d
+        for d in doses
+    )
 
 
 def _unique_rows(a: NDArray) -> tuple[NDArray, NDArray[np.int64]]:

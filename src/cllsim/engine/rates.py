@@ -224,6 +224,20 @@ def _running_integrals(knots, values):
     return cum
 
 
+@nb.njit(cache=True)
+def _varies(table):
+    """Whether each column of ``table`` holds more than one value (``max > min`` without the
+    two passes over the whole table: a column stops at its first differing value)."""
+    m, k = table.shape
+    out = np.zeros(k, dtype=np.bool_)
+    for c in range(k):
+        for j in range(1, m):
+            if table[j, c] != table[0, c]:
+                out[c] = True
+                break
+    return out
+
+
 def averaged_tables(
     knots: NDArray,
     tables: Sequence[NDArray],
@@ -248,7 +262,7 @@ def averaged_tables(
     knots : float64[2p] (each piece's start and end; one knot if every rate is constant)
     tables : list of float64[2p, k_i]
     """
-    vary = [t.max(axis=0) > t.min(axis=0) for t in tables]
+    vary = [_varies(t) for t in tables]
     if knots.size == 1 or not any(v.any() for v in vary):
         return knots[:1].copy(), [t[:1].copy() for t in tables]
     # only the rates that vary are checked and averaged; the others keep their one value

@@ -10,6 +10,7 @@ from cllsim.trials.population import (
     builtin_population,
     builtin_populations,
     draw_parameters,
+    draw_patient,
     with_overrides,
 )
 from cllsim.trials.run import TrialResult, run_trial
@@ -32,6 +33,7 @@ __all__ = [
     "builtin_trials",
     "compare_arms",
     "draw_parameters",
+    "draw_patient",
     "load_trial",
     "other_cause_death_days",
     "patient_endpoints",

