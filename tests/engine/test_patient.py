@@ -11,6 +11,7 @@ from cllsim.engine import ExactSSA, KendallLeap, simulate_network
 from cllsim.engine.patient import (
     HISTORY_ALGORITHM,
     PATIENT_ALGORITHM,
+    _unique_rows,
     history_network,
     patient_network,
     simulate,
@@ -589,3 +590,16 @@ def test_no_observed_day_holds_every_interval_to_the_loose_tolerance():
     assert np.all(P._tolerances(knots, np.array([])) == P._UNOBSERVED_TOL)
     tol = P._tolerances(knots, np.array([5.0]))
     assert np.array_equal(tol == P._AVERAGE_TOL, np.arange(10) == 4)  # only day 4-5
+
+
+def test_unique_rows_are_numpys_unique_rows():
+    """_rates groups types and edges with equal parameters by _unique_rows: the rows and
+    inverse of np.unique(axis=0), on tables with many repeats, one row and one column."""
+    rng = np.random.default_rng(8)
+    for shape in [(110, 4), (40, 2), (1, 3), (7, 1)]:
+        a = rng.integers(0, 3, size=shape).astype(np.float64) * 0.1
+        a[0, 0] = -0.0  # equal to 0.0
+        rows, inverse = _unique_rows(a)
+        ref, ref_inverse = np.unique(a, axis=0, return_inverse=True)
+        assert np.array_equal(rows, ref) and np.array_equal(inverse, ref_inverse.reshape(-1))
+        assert np.array_equal(rows[inverse], a)
