@@ -1,13 +1,15 @@
-"""``observables`` sums the counts in one numpy pass: the same numbers as the pandas
-group-bys of :mod:`cllsim.clinic.counts`, exactly (integer sums, then float64)."""
+"""``observables`` sums the counts in one numpy pass (``count_totals``): the same numbers as
+the pandas group-bys of :mod:`cllsim.clinic.counts`, exactly (integer sums, then float64); a
+count matrix with a column per part (``CountTotals.from_columns``, what the engine gives)
+sums to the same."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from cllsim.clinic.counts import compartment_totals, genotype_totals, validate_counts
-from cllsim.clinic.observables import _totals
+from cllsim.clinic.counts import COMPARTMENTS, compartment_totals, genotype_totals, validate_counts
+from cllsim.clinic.observables import CountTotals, count_totals
 
 from .clinic_helpers import counts_table
 
@@ -29,7 +31,7 @@ def _random_counts(seed: int) -> pd.DataFrame:
 def test_totals_equal_the_group_bys() -> None:
     for seed in range(5):
         table = validate_counts(_random_counts(seed))
-        times, compartments, mutations, mutant = _totals(table)
+        times, compartments, mutations, mutant = count_totals(table)[:4]
         by_compartment = compartment_totals(table)
         by_mutation = genotype_totals(table, "blood")
         assert times.tobytes() == by_compartment.index.to_numpy().tobytes()
@@ -40,7 +42,29 @@ def test_totals_equal_the_group_bys() -> None:
 
 def test_totals_without_mutations_or_blood() -> None:
     table = validate_counts(counts_table([(0.0, "marrow", "WT", "sensitive", 5)]))
-    times, compartments, mutations, mutant = _totals(table)
+    times, compartments, mutations, mutant = count_totals(table)[:4]
     assert times.tolist() == [0.0]
     assert compartments.tolist() == [[0.0, 0.0, 5.0]]
     assert mutations == [] and mutant.shape == (1, 0)
+
+
+def test_totals_of_a_count_matrix_equal_those_of_its_table() -> None:
+    """The random tables as a matrix (a column per compartment, genotype and phenotype found,
+    0 where a row is missing): CountTotals.from_columns gives every field of count_totals."""
+    for seed in range(5):
+        table = validate_counts(_random_counts(seed))
+        wide = table.pivot_table(
+            index="time_days", columns=["compartment", "genotype", "phenotype"],
+            values="cells", aggfunc="sum", fill_value=0,
+        )  # fmt: skip
+        parts = wide.columns.to_frame(index=False)
+        got = CountTotals.from_columns(
+            wide.index.to_numpy(),
+            wide.to_numpy(dtype=np.int64),
+            np.array([COMPARTMENTS.index(c) for c in parts["compartment"]]),
+            list(parts["genotype"]),
+        )
+        want = count_totals(table)
+        for name in CountTotals._fields:
+            a, b = getattr(got, name), getattr(want, name)
+            assert a == b if isinstance(a, list) else np.array_equal(a, b), name
