@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cllsim.clinic import count_totals
 from cllsim.engine import ExactSSA, KendallLeap, simulate_network
 from cllsim.engine.patient import (
     HISTORY_ALGORITHM,
@@ -33,18 +32,6 @@ def test_same_seed_same_patient_different_seed_different_patient():
     a, b, c = (simulate(sc, rng=s).counts for s in (5, 5, 6))
     assert a.equals(b)
     assert not a.equals(c)
-
-
-def test_count_totals_are_those_of_the_counts_table():
-    """PatientResult.count_totals() sums the per-type counts straight into what the clinic
-    reads: the integers count_totals() gets from the tidy table."""
-    sc = _explicit("ven-obi", horizon_days=400.0, subclones={"BTK_C481S": 100, "TP53": 30})
-    res = simulate(sc, rng=5)
-    a, b = res.count_totals(), count_totals(res.counts)
-    assert np.array_equal(a.times, b.times) and np.array_equal(a.compartments, b.compartments)
-    assert a.mutations == b.mutations and np.array_equal(a.mutant, b.mutant)
-    assert a.genotypes == b.genotypes and np.array_equal(a.genotype_cells, b.genotype_cells)
-    assert a.mutant.any() and len(a.genotypes) > 2
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cllsim.clinic import count_totals
+from cllsim.clinic import CountTotals, count_totals
+from cllsim.engine.patient import simulate
+from cllsim.model import load_scenario
 from cllsim.trials import patient_endpoints
+from cllsim.trials.patient import count_totals_of
 
 VISITS = np.array([0.0, 28, 56, 84, 112, 336, 427.3125, 518.625, 609.9375, 701.25, 792.5625])
 SPLIT = {"blood": 0.08, "lymph_node": 0.52, "marrow": 0.40}
@@ -151,3 +154,18 @@ def test_totals_give_the_endpoints_of_the_table(wt, mutant, limit):
     _same(out, again)
     assert out["pfs_event"]
     assert out["genotype_at_progression"] == ("WT" if limit else "BCL2_G101V")
+
+
+def test_count_totals_of_a_patient_are_those_of_its_counts_table():
+    """count_totals_of(result) sums the engine's per-type counts straight into what the
+    clinic reads: the integers count_totals() gets from the patient's tidy table."""
+    sc = load_scenario("ven-obi")
+    history = sc.history.model_copy(
+        update={"mode": "explicit", "subclones": {"BTK_C481S": 100, "TP53": 30}}
+    )
+    res = simulate(sc.model_copy(update={"history": history, "horizon_days": 400.0}), rng=5)
+    a, b = count_totals_of(res), count_totals(res.counts)
+    for name in CountTotals._fields:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x == y if isinstance(x, list) else np.array_equal(x, y), name
+    assert a.mutant.any() and len(a.genotypes) > 2

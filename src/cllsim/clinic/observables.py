@@ -80,7 +80,7 @@ class CountTotals(NamedTuple):
 
     Built from a tidy counts table by :func:`count_totals`, or from a count matrix with one
     column per (compartment, genotype) part by :meth:`from_columns` (the engine's per-type
-    counts: :meth:`cllsim.engine.patient.PatientResult.count_totals`), which skips building
+    counts: :func:`cllsim.trials.patient.count_totals_of`), which skips building
     and re-checking the table (2 ms of a trial patient's 30).  Both give the same integers.
 
     Attributes

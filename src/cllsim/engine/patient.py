@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from cllsim.clinic.observables import CountTotals
 from cllsim.engine.algorithms import Algorithm, KendallLeap
 from cllsim.engine.network import Network, StopCondition
 from cllsim.engine.rates import averaged_tables
@@ -175,17 +174,6 @@ class PatientResult:
     @functools.cached_property
     def counts(self) -> pd.DataFrame:
         return _tidy(self.model, self.visit_days, self.type_counts)
-
-    def count_totals(self) -> CountTotals:
-        """What the clinic reads of the counts (:class:`cllsim.clinic.CountTotals`), summed
-        from ``type_counts`` without building :attr:`counts`: the same integers."""
-        cm = self.model
-        return CountTotals.from_columns(
-            self.visit_days,
-            self.type_counts,
-            cm.reported_compartment,
-            [cm.genotypes[g] for g in cm.type_genotype],
-        )
 
 
 def patient_doses(scenario: Scenario) -> tuple[Dose, ...]:
