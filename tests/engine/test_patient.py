@@ -234,6 +234,30 @@ def test_averaged_rate_tables_keep_the_patients_counts(name, monkeypatch):
     _assert_same_compartment_means(cm, new, ref, 0.005)
 
 
+def test_flat_pieces_after_treatment_keep_the_counts_at_visits(monkeypatch):
+    """After Clb-Obi the drugs' effects fade for a year and more; where no rate spans more
+    than 1e-4 per day a piece grows past 7 days, up to 28 (engine.patient._FLAT_RATE_PER_DAY).
+    Against 7-day pieces to the end: 6 years from 1e12 cells (10 runs each, visits every 84
+    days), the mean log10 cells of each compartment at every visit with more than 1e6 cells
+    agree within 0.001 (measured 0.00003; a flat rate of 1e-2 gives 0.0015, 3e-2 0.0035),
+    from far fewer pieces after day 600."""
+    sc = load_scenario("clb-obi").model_copy(update={"horizon_days": 6 * 365.25})
+    cm = compile_model(sc)
+    x0 = _wild_type_start(cm, 1e12)
+    visits = np.append(np.arange(0.0, sc.horizon_days, 84.0), sc.horizon_days)
+    flat = patient_network(sc, x0, cm=cm, observed_days=visits)
+    monkeypatch.setattr("cllsim.engine.patient._FLAT_RATE_PER_DAY", 0.0)
+    weekly = patient_network(sc, x0, cm=cm, observed_days=visits)
+    pieces = [np.diff(n.knots_days[::2]) for n in (flat, weekly)]
+    assert pieces[1].max() <= 7.0 and pieces[0].max() > 7.0
+    late = [int((n.knots_days[::2] > 600.0).sum()) for n in (flat, weekly)]
+    assert late[0] < 0.4 * late[1], late
+    kw = {"times_days": visits, "n_runs": 10, "algorithm": PATIENT_ALGORITHM}
+    new = simulate_network(flat, rng=3, **kw).counts
+    ref = simulate_network(weekly, rng=4, **kw).counts
+    _assert_same_compartment_means(cm, new, ref, 0.001)
+
+
 @pytest.mark.parametrize("name", ["clb-obi", "ven-obi"])
 def test_tables_averaged_between_visits_keep_the_counts_at_visits(name, monkeypatch):
     """simulate() reads a patient's counts at the visits only, so the tables are held to

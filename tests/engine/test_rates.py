@@ -122,3 +122,38 @@ def test_a_tolerance_per_interval_binds_every_piece_that_holds_the_interval():
                 assert np.all(np.abs(dev) <= bound + 1e-12), (a, b, s, dev)
     inside = (starts >= 25.0) & (ends <= 30.0)
     assert inside.sum() >= 4  # the tight days keep short pieces
+
+
+def test_flat_rates_take_pieces_longer_than_max_len():
+    """A rate that fades (a drug's effect after the last dose) beside one that oscillates
+    until day 30: with flat_rate 1e-4 and flat_len 28, pieces grow past max_len = 7 days only
+    where no rate spans more than 1e-4 on them; every integral is kept; without flat_rate no
+    piece is longer than 7 days."""
+    knots = np.linspace(0.0, 200.0, 801)
+    t = knots[:, None]
+    values = np.hstack(
+        [
+            0.2 + 0.05 * np.exp(-t / 15.0),  # fades: changes by 1e-4 over a week near day 100
+            0.5 + np.where(t < 30.0, 0.1 * np.sin(2 * np.pi * t), 0.0),
+        ]
+    )
+    plain_knots, _ = averaged_tables(knots, (values,), 0.02, 7.0)
+    assert np.diff(plain_knots).max() <= 7.0
+    new_knots, (new,) = averaged_tables(knots, (values,), 0.02, 7.0, 1e-4, 28.0)
+    starts, ends = new_knots[::2], new_knots[1::2]
+    assert np.array_equal(starts[1:], ends[:-1]) and ends[-1] == 200.0
+    long = ends - starts > 7.0
+    assert long.sum() >= 3 and np.all(ends - starts <= 28.0)
+    for q, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        lo, hi = new[2 * q], new[2 * q + 1]
+        np.testing.assert_allclose(
+            0.5 * (b - a) * (lo + hi), _integral(knots, values, a, b), rtol=1e-12, atol=1e-13
+        )
+        inside = values[(knots >= a) & (knots <= b)]
+        spread = (inside.max(axis=0) - inside.min(axis=0)).max()
+        if long[q]:
+            assert spread <= 1e-4, (a, b, spread)
+    # the fading rate spans more than 1e-4 over 28 days until day ~85: no long piece before
+    assert starts[long].min() > 60.0
+    late, plain_late = (starts >= 100.0).sum(), (plain_knots[::2] >= 100.0).sum()
+    assert late <= 0.5 * plain_late, (late, plain_late)

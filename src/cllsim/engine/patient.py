@@ -84,6 +84,17 @@ _AVERAGE_MAX_DAYS = 7.0
 # pieces instead of 1,878 and 13.6 ms instead of 20.2 (tests/engine/test_patient.py).
 _OBSERVED_WINDOW_DAYS = 1.0
 _UNOBSERVED_TOL = 0.1
+# The 7-day bound is for rates that change: where no rate's values on a piece span more than
+# 1e-4 per day (a cell's hazard over its day in blood then within 1e-4 of that of the rate
+# of the moment, every running integral within 0.0028), a piece grows up to the therapy
+# algorithm's 28-day step (spawn rates, births x mutation probabilities, vary as births).
+# After treatment a drug's effect fades for a year or more (obinutuzumab's by less than 1e-4
+# a day from about day 500 of CLL14) and kept the tables in 7-day pieces to the end of
+# follow-up.  Against 7-day pieces, 6 years of Clb-Obi from 1e12 cells: 0.00003 log10
+# (tests/engine/test_patient.py).  CLL14 patients (one process): engine Clb-Obi 7.4 -> 6.6
+# ms, Ven-Obi 24.2 -> 23.0 ms.
+_FLAT_RATE_PER_DAY = 1e-4
+_FLAT_MAX_DAYS = 28.0
 # When every drug given is occupancy-driven (a BTK inhibitor alone), oral dose times are not
 # knots of the exposure grid and its knots are at least a longest averaged piece apart: on
 # treatment BTK occupancy swings by about 1% within a day, under the grid's 5%, so with daily
@@ -489,6 +500,8 @@ def _rates(
         (birth, death, move, spawn_rate),
         _tolerances(knots, observed_days),
         _AVERAGE_MAX_DAYS,
+        _FLAT_RATE_PER_DAY,
+        _FLAT_MAX_DAYS,
     )
     # np.take along the columns writes C-ordered tables, which the Network keeps as they are
     # (fancy indexing gave Fortran-ordered ones, copied again there: 6.7 MB for Ven-Obi)

@@ -138,17 +138,35 @@ def _piece_ok(knots, values, cum, a, e, tol):
 
 
 @nb.njit(cache=True)
-def average_pieces(knots, values, cum, tol, max_len):
+def _flat(values, a, e, flat_rate):
+    """Whether no column of ``values`` varies by more than ``flat_rate`` on knots a..e (the
+    table is linear between knots, so its extremes are at knots)."""
+    for c in range(values.shape[1]):
+        lo = values[a, c]
+        hi = values[a, c]
+        for j in range(a + 1, e + 1):
+            lo = min(lo, values[j, c])
+            hi = max(hi, values[j, c])
+        if hi - lo > flat_rate:
+            return False
+    return True
+
+
+@nb.njit(cache=True)
+def average_pieces(knots, values, cum, tol, max_len, flat_rate, flat_len):
     """Split a piecewise-linear rate table into pieces on which each rate may be replaced by
     its average (which keeps every rate's integral over every piece).
 
     A piece ``[knots[a], knots[e]]`` is accepted when it is at most ``max_len`` long and the
     running integral of every rate never strays from that of its average by more than the
     smallest ``tol`` of its intervals (``max_s |int_a^s (r - mean)| <= tol``: every cell's
-    hazards over any part of the piece are off by a factor of at most ``exp(tol)``).  Every
-    piece is exact over its whole length.  Pieces are grown greedily from the left (doubling,
-    then bisection, on the end knot); a single interval of the table that fails on its own is
-    kept linear.
+    hazards over any part of the piece are off by a factor of at most ``exp(tol)``).  A piece
+    that reaches ``max_len`` grows on, up to ``flat_len``, while no rate varies on it by more
+    than ``flat_rate`` (the rate of every moment is then within ``flat_rate`` of the average,
+    and the running integral within ``flat_rate x flat_len``).  Every piece is exact over its
+    whole length.  Pieces are grown greedily from the left (doubling, then bisection, on the
+    end knot; flat pieces knot by knot); a single interval of the table that fails on its own
+    is kept linear.
 
     Parameters
     ----------
@@ -163,7 +181,12 @@ def average_pieces(knots, values, cum, tol, max_len):
         interval ``j`` of the table (``knots[j]`` to ``knots[j + 1]``); inf: a piece of such
         intervals keeps only its integral.
     max_len : float
-        Longest piece, days.
+        Longest piece, days, unless its rates are flat.
+    flat_rate : float
+        A piece may be longer than ``max_len`` (up to ``flat_len``) while no rate varies by
+        more than this on it (rate units; 0: never).
+    flat_len : float
+        Longest flat piece, days.
 
     Returns
     -------
@@ -200,6 +223,12 @@ def average_pieces(knots, values, cum, tol, max_len):
                 good = mid
             else:
                 bad = mid
+        if good == last and flat_rate > 0.0:
+            # as long as allowed: beyond max_len while every rate stays flat
+            while good + 1 < m and knots[good + 1] - knots[a] <= flat_len:
+                if not _flat(values, a, good + 1, flat_rate):
+                    break
+                good += 1
         linear[p] = good == a
         start[p] = a
         end[p] = a + 1 if linear[p] else good
@@ -243,6 +272,8 @@ def averaged_tables(
     tables: Sequence[NDArray],
     tol: float | NDArray,
     max_len: float,
+    flat_rate: float = 0.0,
+    flat_len: float = 0.0,
 ) -> tuple[NDArray, list[NDArray]]:
     """Piecewise-linear rate tables replaced by their averages on pieces (see
     :func:`average_pieces`): every rate keeps its integral over every piece, and the tables
@@ -254,8 +285,8 @@ def averaged_tables(
     tables : float64[m, k_i] each
     tol : float or float64[m - 1]
         As for :func:`average_pieces` (a float: the same for every interval).
-    max_len : float
-        As for :func:`average_pieces`.
+    max_len, flat_rate, flat_len : float
+        As for :func:`average_pieces` (default: no piece longer than ``max_len``).
 
     Returns
     -------
@@ -272,8 +303,9 @@ def averaged_tables(
 
     tols = np.broadcast_to(np.asarray(tol, dtype=np.float64), (knots.size - 1,))
     start, end, linear = average_pieces(
-        knots, varying, cum, np.ascontiguousarray(tols), float(max_len)
-    )
+        knots, varying, cum, np.ascontiguousarray(tols), float(max_len), float(flat_rate),
+        float(flat_len),
+    )  # fmt: skip
     mean = (cum[end] - cum[start]) / (knots[end] - knots[start])[:, None]
     rows = np.stack(
         [
