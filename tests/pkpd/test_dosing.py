@@ -12,6 +12,7 @@ from cllsim.pkpd.dosing import (
     daily_doses,
     dose_arrays,
     merge_doses,
+    scale_doses,
     sort_doses,
     validate_cycle_starts,
 )
@@ -89,3 +90,20 @@ def test_scaled_dose_keeps_every_field_but_the_amount() -> None:
     for bad in (0.0, -1.0, float("inf"), float("nan")):
         with pytest.raises(SpecError, match="factor must be a finite number > 0"):
             dose.scaled(bad)
+
+
+def test_scale_doses_is_scaled_per_drug() -> None:
+    """scale_doses gives each dose of a drug with a factor exactly Dose.scaled's result and
+    leaves the other drugs' doses as they were; a bad factor is named with its drug."""
+    doses = (
+        Dose(0.0, "venetoclax", 20.0),
+        Dose(3.0, "obinutuzumab", 1000.0, "iv_infusion", 4 / 24),
+        Dose(1.0, "venetoclax", 400.0),
+    )
+    out = scale_doses(doses, {"venetoclax": 1.37})
+    assert out == (doses[0].scaled(1.37), doses[1], doses[2].scaled(1.37))
+    assert all(type(d) is Dose for d in out)
+    assert scale_doses(doses, {}) == doses
+    for bad in (0.0, -1.0, float("inf"), float("nan")):
+        with pytest.raises(SpecError, match="'venetoclax' must be a finite number > 0"):
+            scale_doses(doses, {"venetoclax": bad})

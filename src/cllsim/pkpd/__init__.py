@@ -8,6 +8,7 @@ from cllsim.pkpd.dosing import (
     daily_doses,
     dose_arrays,
     merge_doses,
+    scale_doses,
     sort_doses,
     validate_cycle_starts,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "obinutuzumab_cll14",
     "occupancy_table",
     "rate_effects",
+    "scale_doses",
     "sort_doses",
     "superpose",
     "superposition_for",
