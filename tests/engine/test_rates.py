@@ -157,3 +157,22 @@ def test_flat_rates_take_pieces_longer_than_max_len():
     assert starts[long].min() > 60.0
     late, plain_late = (starts >= 100.0).sum(), (plain_knots[::2] >= 100.0).sum()
     assert late <= 0.5 * plain_late, (late, plain_late)
+
+
+def test_flat_pieces_keep_the_running_deviation_within_tol():
+    """A flat piece still keeps every running integral within tol: a rate rising by 0.9e-4
+    per 28 days is flat enough for 28-day pieces, but its running deviation there (0.9e-4 x
+    28 / 8 = 3.2e-4) is above tol = 5e-5, so its pieces stop near 11 days (past max_len,
+    within tol at every fine knot)."""
+    knots = np.linspace(0.0, 200.0, 801)
+    values = 0.2 + (0.9e-4 / 28.0) * knots[:, None]
+    tol = 5e-5
+    new_knots, (new,) = averaged_tables(knots, (values,), tol, 7.0, 1e-4, 28.0)
+    starts, ends = new_knots[::2], new_knots[1::2]
+    assert (ends - starts > 7.0)[:-1].all() and (ends - starts < 14.0).all()  # last: the end
+    for q, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        lo, hi = new[2 * q], new[2 * q + 1]
+        if np.array_equal(lo, hi):
+            for s in knots[(knots > a) & (knots < b)]:
+                dev = _integral(knots, values, a, s) - lo * (s - a)
+                assert np.all(np.abs(dev) <= tol + 1e-12), (a, b, s, dev)

@@ -162,8 +162,8 @@ def average_pieces(knots, values, cum, tol, max_len, flat_rate, flat_len):
     smallest ``tol`` of its intervals (``max_s |int_a^s (r - mean)| <= tol``: every cell's
     hazards over any part of the piece are off by a factor of at most ``exp(tol)``).  A piece
     that reaches ``max_len`` grows on, up to ``flat_len``, while no rate varies on it by more
-    than ``flat_rate`` (the rate of every moment is then within ``flat_rate`` of the average,
-    and the running integral within ``flat_rate x flat_len``).  Every piece is exact over its
+    than ``flat_rate`` (the rate of every moment is then within ``flat_rate`` of the average)
+    and the running integrals still keep to ``tol``.  Every piece is exact over its
     whole length.  Pieces are grown greedily from the left (doubling, then bisection, on the
     end knot; flat pieces knot by knot); a single interval of the table that fails on its own
     is kept linear.
@@ -227,6 +227,8 @@ def average_pieces(knots, values, cum, tol, max_len, flat_rate, flat_len):
             # as long as allowed: beyond max_len while every rate stays flat
             while good + 1 < m and knots[good + 1] - knots[a] <= flat_len:
                 if not _flat(values, a, good + 1, flat_rate):
+                    break
+                if not _piece_ok(knots, values, cum, a, good + 1, tol):
                     break
                 good += 1
         linear[p] = good == a
