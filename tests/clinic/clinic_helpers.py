@@ -18,6 +18,13 @@ def counts_table(rows: Sequence[tuple[float, str, str, str, int]]) -> pd.DataFra
     return table
 
 
+def assert_same_totals(a, b) -> None:
+    """Two :class:`cllsim.clinic.CountTotals` hold the same times, names and integers."""
+    for name in type(a)._fields:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x == y if isinstance(x, list) else np.array_equal(x, y), name
+
+
 def compartments_table(
     times: Sequence[float],
     *,

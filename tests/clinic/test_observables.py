@@ -12,7 +12,7 @@ from cllsim.clinic.assays import MRD_ASSAYS, VAF_ASSAYS
 from cllsim.clinic.counts import COMPARTMENTS
 from cllsim.clinic.observables import CountTotals, count_totals, observables
 from cllsim.errors import SpecError
-from tests.clinic.clinic_helpers import counts_table
+from tests.clinic.clinic_helpers import assert_same_totals, counts_table
 
 COUNTS = counts_table(
     [
@@ -114,13 +114,6 @@ def test_bad_inputs():
         )  # fmt: skip
 
 
-def _same_totals(a, b):
-    assert np.array_equal(a.times, b.times)
-    assert np.array_equal(a.compartments, b.compartments)
-    assert a.mutations == b.mutations and np.array_equal(a.mutant, b.mutant)
-    assert a.genotypes == b.genotypes and np.array_equal(a.genotype_cells, b.genotype_cells)
-
-
 def test_totals_from_columns_are_those_of_the_table():
     """CountTotals.from_columns (the engine's per-type counts) gives the integers that
     count_totals gives for the same cells as a tidy table: a genotype carrying two mutations
@@ -135,7 +128,7 @@ def test_totals_from_columns_are_those_of_the_table():
     from_table = count_totals(counts_table(rows))
     code = [COMPARTMENTS.index(c) for c, _ in parts]
     from_columns = CountTotals.from_columns(times, cells, np.array(code), [g for _, g in parts])
-    _same_totals(from_table, from_columns)
+    assert_same_totals(from_table, from_columns)
     assert from_table.mutations == ["BTK_C481S", "PLCG2"]  # TP53 is in marrow only
     assert from_table.mutant[:, 1].tolist() == [30.0, 6.0, 1.0]  # PLCG2 + BTK_C481S+PLCG2
     assert from_table.genotypes == ["BTK_C481S+PLCG2", "PLCG2", "TP53", "WT"]

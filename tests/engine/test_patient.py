@@ -425,7 +425,7 @@ def test_an_arms_patients_share_one_knot_grid():
     (one per arm) instead of 40.  A test on absolute concentrations in the grid (or a
     cache key on the patient's own doses, the 40 grids) fails it."""
     from cllsim.engine import patient as P
-    from cllsim.pkpd import DRUGS, exposure_grid
+    from cllsim.pkpd import DRUGS, exposure_grid, scale_doses
     from cllsim.trials import load_trial
     from cllsim.trials.population import apply_parameters, draw_parameters
 
@@ -439,7 +439,7 @@ def test_an_arms_patients_share_one_knot_grid():
         for i in range(20):
             sc = apply_parameters(base, params.iloc[i].to_dict())
             doses = P.patient_doses(sc)
-            own = P._exposed(doses, sc.patient.drug_exposure)
+            own = scale_doses(doses, sc.patient.drug_exposure)
             drugs = [DRUGS[u] for u in sorted({d.drug for d in doses})]
             expected = exposure_grid(
                 own, drugs, sc.horizon_days, rtol=P._KNOT_RTOL, max_log_step=P._KNOT_LOG_STEP

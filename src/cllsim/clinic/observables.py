@@ -129,46 +129,36 @@ class CountTotals(NamedTuple):
         """
         cells = np.asarray(cells, dtype=np.int64)
         compartment = np.asarray(compartment)
-        per_compartment = np.zeros((times.size, len(COMPARTMENTS)), dtype=np.int64)
-        for c in range(len(COMPARTMENTS)):
-            per_compartment[:, c] = cells[:, compartment == c].sum(axis=1)
         genotypes, code = np.unique(np.asarray(genotype, dtype=str), return_inverse=True)
-        per_genotype = np.zeros((times.size, genotypes.size), dtype=np.int64)
-        blood = np.zeros((times.size, genotypes.size), dtype=np.int64)
+        # sums over columns as integer products with indicator matrices (exact)
+        of_genotype = (code[:, None] == np.arange(genotypes.size)).astype(np.int64)
         in_blood = compartment == COMPARTMENTS.index("blood")
-        for j in range(genotypes.size):
-            per_genotype[:, j] = cells[:, code == j].sum(axis=1)
-            blood[:, j] = cells[:, (code == j) & in_blood].sum(axis=1)
+        blood = cells @ (of_genotype * in_blood[:, None])
         seen = np.isin(np.arange(genotypes.size), code[in_blood])
-        mutations, mutant = _carried(list(genotypes[seen]), blood[:, seen])
+        carried = [[m for m in str(g).split("+") if m != WILD_TYPE] for g in genotypes[seen]]
+        mutations = sorted({m for ms in carried for m in ms})
+        carries = np.array(
+            [[ms.count(m) for m in mutations] for ms in carried], dtype=np.int64
+        ).reshape(len(carried), len(mutations))
+        of_compartment = compartment[:, None] == np.arange(len(COMPARTMENTS))
         return cls(
             np.asarray(times, dtype=np.float64),
-            per_compartment.astype(np.float64),
+            (cells @ of_compartment.astype(np.int64)).astype(np.float64),
             mutations,
-            mutant,
+            (blood[:, seen] @ carries).astype(np.float64),
             [str(g) for g in genotypes],
-            per_genotype,
+            cells @ of_genotype,
         )
 
 
-def _carried(genotypes: list[str], cells: NDArray[np.int64]) -> tuple[list[str], NDArray]:
-    """The mutations carried by ``genotypes`` (sorted, not the wild type) and the cells
-    carrying each: float64[n_times, n_mutations] from ``cells`` (int64[n_times, n_genotypes])."""
-    carried = [[m for m in str(g).split("+") if m != WILD_TYPE] for g in genotypes]
-    mutations = sorted({m for ms in carried for m in ms})
-    mutant = np.zeros((cells.shape[0], len(mutations)), dtype=np.int64)
-    for j, ms in enumerate(carried):
-        for m in ms:
-            mutant[:, mutations.index(m)] += cells[:, j]
-    return mutations, mutant.astype(np.float64)
-
-
 def count_totals(counts: pd.DataFrame) -> CountTotals:
-    """Check a tidy counts table (:func:`~cllsim.clinic.counts.validate_counts`) and sum it.
+    """Check a tidy counts table (:func:`~cllsim.clinic.counts.validate_counts`) and sum it:
+    its rows added into one column per (compartment, genotype) found, then
+    :meth:`CountTotals.from_columns`.
 
     The numbers of :func:`~cllsim.clinic.counts.compartment_totals` and
-    :func:`~cllsim.clinic.counts.genotype_totals` (``"blood"``), summed as integers in one
-    pass over the rows instead of pandas group-bys.
+    :func:`~cllsim.clinic.counts.genotype_totals` (``"blood"``), summed as integers instead of
+    pandas group-bys.
 
     Raises
     ------
@@ -177,25 +167,14 @@ def count_totals(counts: pd.DataFrame) -> CountTotals:
     """
     table = validate_counts(counts)
     times, at = np.unique(table["time_days"].to_numpy(), return_inverse=True)
-    cells = table["cells"].to_numpy()
     compartment = pd.Categorical(table["compartment"], categories=COMPARTMENTS).codes
-    per_compartment = np.zeros((times.size, len(COMPARTMENTS)), dtype=np.int64)
-    np.add.at(per_compartment, (at, compartment), cells)
+    compartment = compartment.astype(np.int64)  # int8 codes would overflow in the part key
     genotypes, genotype = np.unique(table["genotype"].to_numpy(), return_inverse=True)
-    per_genotype = np.zeros((times.size, genotypes.size), dtype=np.int64)
-    np.add.at(per_genotype, (at, genotype), cells)
-    blood = compartment == COMPARTMENTS.index("blood")
-    in_blood = np.zeros((times.size, genotypes.size), dtype=np.int64)
-    np.add.at(in_blood, (at[blood], genotype[blood]), cells[blood])
-    seen = np.isin(np.arange(genotypes.size), genotype[blood])
-    mutations, mutant = _carried(list(genotypes[seen]), in_blood[:, seen])
-    return CountTotals(
-        times,
-        per_compartment.astype(np.float64),
-        mutations,
-        mutant,
-        [str(g) for g in genotypes],
-        per_genotype,
+    parts, part = np.unique(compartment * genotypes.size + genotype, return_inverse=True)
+    cells = np.zeros((times.size, parts.size), dtype=np.int64)
+    np.add.at(cells, (at, part), table["cells"].to_numpy())
+    return CountTotals.from_columns(
+        times, cells, parts // genotypes.size, list(genotypes[parts % genotypes.size])
     )
 
 
@@ -259,7 +238,7 @@ def observables(
     mutation_assay = _assay(vaf_assay, VafAssay, "vaf_assay")
     periods = as_treatment_periods(treatment_periods)
     totals = counts if isinstance(counts, CountTotals) else count_totals(counts)
-    times, compartments, mutations, mutant_cells = totals[:4]
+    times, compartments = totals.times, totals.compartments
     rows = _visit_rows(times, visits_days)
     times = times[rows]
     blood = compartments[rows, COMPARTMENTS.index("blood")]
@@ -267,7 +246,7 @@ def observables(
     mrd_m = _mrd_marrow(compartments[rows, COMPARTMENTS.index("marrow")], physiology)
 
     mutant = pd.DataFrame(
-        mutant_cells[rows], index=pd.Index(times, name="time_days"), columns=mutations
+        totals.mutant[rows], index=pd.Index(times, name="time_days"), columns=totals.mutations
     )
     order = list(dict.fromkeys([*resistance_genotypes, *mutant.columns]))
     vafs = _vaf(mutant.reindex(columns=order, fill_value=0.0), blood, physiology)

@@ -311,14 +311,6 @@ def day_zero(
     return x0, sub, history_days
 
 
-def _exposed(doses: tuple[Dose, ...], factors: dict[str, float]) -> tuple[Dose, ...]:
-    """Doses as the patient's plasma sees them: amounts times ``patient.drug_exposure``
-    (linear PK, so a factor on the amount is the same factor on every concentration)."""
-    if not factors:
-        return doses
-    return scale_doses(doses, factors)
-
-
 def _unique_rows(a: NDArray) -> tuple[NDArray, NDArray[np.int64]]:
     """Distinct rows of ``a`` (sorted lexicographically) and, for every row, the index of
     its distinct row: ``np.unique(a, axis=0, return_inverse=True)`` by a lexsort, 5x faster
@@ -396,8 +388,9 @@ def _rates(
     inhibitor's occupancy is not linear in the dose, so its grid is built from the doses
     the patient's plasma sees.
     """
-    factors = factors or {}
-    exposed = _exposed(doses, factors)
+    # the doses as the patient's plasma sees them: amounts times patient.drug_exposure (linear
+    # PK, so a factor on the amount is the same factor on every concentration)
+    exposed = scale_doses(doses, factors or {})
     used = sorted({d.drug for d in doses})
     if used:
         drugs = [DRUGS[name] for name in used]
