@@ -4,9 +4,11 @@ averaged over pieces keep every integral and bound the deviation inside a piece.
 import itertools
 
 import numpy as np
+import pytest
+from scipy.linalg import expm
 
 from cllsim.engine.network import Network
-from cllsim.engine.rates import averaged_tables, rates_at, rates_on_grid
+from cllsim.engine.rates import _generator, _grow, averaged_tables, rates_at, rates_on_grid
 
 
 def test_rates_on_grid_equals_pointwise_limits():
@@ -176,3 +178,28 @@ def test_flat_pieces_keep_the_running_deviation_within_tol():
             for s in knots[(knots > a) & (knots < b)]:
                 dev = _integral(knots, values, a, s) - lo * (s - a)
                 assert np.all(np.abs(dev) <= tol + 1e-12), (a, b, s, dev)
+
+
+@pytest.mark.parametrize("days", [0.05, 0.3, 7.0])
+def test_grow_is_the_mean_generators_exponential(days):
+    """rates._grow (growth_corrections' step): v expm(A h) normalised, and the log of its
+    sum, for the generator of the rates midway between two rows, against scipy's expm: on
+    the vector for a short step, by scaling and squaring for a week of fast moves."""
+    rng = np.random.default_rng(5)
+    n, src, dst = 4, np.array([0, 1, 1, 2, 3]), np.array([1, 0, 2, 3, 0])
+    tables = (rng.uniform(0, 0.5, (2, 3)), rng.uniform(0, 0.5, (2, 2)), rng.uniform(0, 6, (2, 5)))
+    b_col, d_col, m_col = np.array([0, 1, 2, 0]), np.array([1, 0, 0, 1]), np.arange(5)
+    diag, rate = np.empty(n), np.empty(5)
+    _generator(tables, 0, 1, b_col, d_col, m_col, src, diag, rate)
+    mid = [t.mean(0) for t in tables]
+    a = np.diag(mid[0][b_col] - mid[1][d_col])
+    np.add.at(a, (src, src), -mid[2][m_col])
+    np.add.at(a, (src, dst), mid[2][m_col])
+    v = rng.uniform(0, 1, n)
+    v /= v.sum()
+    want = v @ expm(a * days)
+    work = (np.empty(n), np.empty(n), *[np.empty((n, n)) for _ in range(4)])
+    got = v.copy()
+    log_sum = _grow(got, diag, rate, days, src, dst, work)
+    assert log_sum == pytest.approx(np.log(want.sum()), abs=1e-12)
+    np.testing.assert_allclose(got, want / want.sum(), rtol=1e-11)

@@ -323,3 +323,187 @@ def averaged_tables(
         o[:, v] = part
         out.append(o)
     return np.column_stack([knots[start], knots[end]]).ravel(), out
+
+
+# growth_corrections: steps of norm x length above this take the matrix's exponential
+_TAYLOR_ON_VECTOR = 3.0
+
+
+@nb.njit(cache=True)
+def _matmul(a, b, f, out):
+    """``out = f * a @ b`` for small square matrices, without allocating."""
+    n = a.shape[0]
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = 0.0
+        for k in range(n):
+            aik = f * a[i, k]
+            if aik != 0.0:
+                for j in range(n):
+                    out[i, j] += aik * b[k, j]
+
+
+@nb.njit(cache=True)
+def _generator(tables, r0, r1, b_col, d_col, m_col, m_src, diag, rate):
+    """The mean generator of the rates midway between rows ``r0`` and ``r1`` of ``tables``
+    (birth, death, move), read through each type's birth and death column and each move's
+    column: births minus deaths and moves out on the diagonal (``diag``), moves off it
+    (``rate``)."""
+    b, d, m = tables
+    for i in range(diag.shape[0]):
+        diag[i] = 0.5 * (b[r0, b_col[i]] + b[r1, b_col[i]] - d[r0, d_col[i]] - d[r1, d_col[i]])
+    for e in range(m_src.shape[0]):
+        rate[e] = 0.5 * (m[r0, m_col[e]] + m[r1, m_col[e]])
+        diag[m_src[e]] -= rate[e]
+
+
+@nb.njit(cache=True)
+def _grow(v, diag, rate, h, m_src, m_dst, work):
+    """``v <- v expm(A h) / sum``, returning the log of the sum, for the generator ``A`` of
+    :func:`_generator`.  Taylor series summed to 1e-13 (``v`` sums to 1): on ``v`` over
+    sub-steps of norm <= 1 for a short step, on the matrix by scaling and squaring for a
+    long one (blood's cells leave it several times a day, so a week is hundreds of such
+    sub-steps)."""
+    n = v.shape[0]
+    term, nxt, mat, power, prod, tmp = work
+    norm = 0.0
+    for i in range(n):
+        norm = max(norm, abs(diag[i]))
+    log_sum = 0.0
+    if norm * h <= _TAYLOR_ON_VECTOR:
+        n_sub = max(1, int(np.ceil(norm * h)))
+        dt = h / n_sub
+        for _ in range(n_sub):
+            term[:] = v
+            k = 1
+            while True:
+                for i in range(n):
+                    nxt[i] = term[i] * diag[i]
+                for e in range(m_src.shape[0]):
+                    nxt[m_dst[e]] += term[m_src[e]] * rate[e]
+                f = dt / k
+                big = 0.0
+                for i in range(n):
+                    term[i] = nxt[i] * f
+                    v[i] += term[i]
+                    big = max(big, abs(term[i]))
+                if big <= 1e-13:
+                    break
+                k += 1
+            s = v.sum()
+            v /= s
+            log_sum += np.log(s)
+        return log_sum
+    # expm(A h) = expm(A h / 2^q)^(2^q), the root's Taylor series to 1e-13 at norm <= 0.5
+    q = max(0, int(np.ceil(np.log2(2.0 * norm * h))))
+    dt = h / 2.0**q
+    mat[:, :] = 0.0
+    for i in range(n):
+        mat[i, i] = diag[i] * dt
+    for e in range(m_src.shape[0]):
+        mat[m_src[e], m_dst[e]] += rate[e] * dt
+    power[:, :] = mat
+    prod[:, :] = mat  # the sum, less the identity
+    for k in range(2, 30):
+        _matmul(power, mat, 1.0 / k, tmp)
+        power[:, :] = tmp
+        prod += power
+        if np.abs(power).max() <= 1e-13:
+            break
+    for i in range(n):
+        prod[i, i] += 1.0
+    for _ in range(q):
+        _matmul(prod, prod, 1.0, tmp)
+        prod[:, :] = tmp
+    for j in range(n):
+        acc = 0.0
+        for i in range(n):
+            acc += v[i] * prod[i, j]
+        nxt[j] = acc
+    s = nxt.sum()
+    v[:] = nxt / s
+    return np.log(s)
+
+
+@nb.njit(cache=True)
+def _near_table(f, j0, j1, a, r, cols, flat_rate):
+    for c in cols:
+        lo = min(a[r, c], a[r + 1, c]) - flat_rate
+        hi = max(a[r, c], a[r + 1, c]) + flat_rate
+        for j in range(j0, j1 + 1):
+            if f[j, c] < lo or f[j, c] > hi:
+                return False
+    return True
+
+
+@nb.njit(cache=True)
+def _near(fine, j0, j1, averaged, r, b_col, d_col, m_col, flat_rate):
+    """Whether rows ``j0..j1`` of the ``fine`` tables are within ``flat_rate`` of rows ``r``
+    and ``r + 1`` of the ``averaged`` ones in every column read."""
+    return (
+        _near_table(fine[0], j0, j1, averaged[0], r, b_col, flat_rate)
+        and _near_table(fine[1], j0, j1, averaged[1], r, d_col, flat_rate)
+        and _near_table(fine[2], j0, j1, averaged[2], r, m_col, flat_rate)
+    )
+
+
+@nb.njit(cache=True)
+def growth_corrections(
+    fine_knots, fine, knots, averaged, b_col, d_col, m_col, m_src, m_dst, v0, flat_rate
+):
+    """The death rate to add on each averaged piece to every type of a component (a set of
+    types that moves connect) so that the component's mean cells, from composition ``v0``,
+    on the averaged tables so corrected are those on the fine tables at every piece's end.
+
+    Parameters
+    ----------
+    fine_knots : float64[m]
+    fine : tuple of float64[m, *] (birth, death, move columns)
+    knots : float64[2p] (each piece's start and end)
+    averaged : tuple of float64[2p, *] (the same columns averaged)
+    b_col, d_col : int64[n] (each type's birth and death column)
+    m_col, m_src, m_dst : int64[e] (each move's column, source and target type, 0..n-1)
+    v0 : float64[n] (cells of each type at the start; only the composition counts)
+
+    Returns
+    -------
+    float64[p]: on piece ``k``, (log growth on the averaged tables - log growth on the fine
+    ones) / its length, each path from its own composition at the piece's start.
+    """
+    n = v0.shape[0]
+    p_count = knots.shape[0] // 2
+    delta = np.zeros(p_count)
+    total = v0.sum()
+    fine_v = v0 / total
+    avg_v = v0 / total
+    work = (
+        np.empty(n), np.empty(n), np.empty((n, n)), np.empty((n, n)), np.empty((n, n)),
+        np.empty((n, n)),
+    )  # fmt: skip
+    diag = np.empty(n)
+    rate = np.empty(m_src.shape[0])
+    j = 0
+    m = fine_knots.shape[0]
+    for p in range(p_count):
+        t0 = knots[2 * p]
+        t1 = knots[2 * p + 1]
+        while j < m - 1 and fine_knots[j + 1] <= t0:
+            j += 1
+        _generator(averaged, 2 * p, 2 * p + 1, b_col, d_col, m_col, m_src, diag, rate)
+        grown = _grow(avg_v, diag, rate, t1 - t0, m_src, m_dst, work)
+        j1 = j
+        while j1 < m - 1 and fine_knots[j1 + 1] <= t1:
+            j1 += 1
+        if j1 - j > 1 and _near(fine, j, j1, averaged, 2 * p, b_col, d_col, m_col, flat_rate):
+            # every rate within flat_rate of its average (after treatment, while an effect
+            # fades): the fine path follows the average too, in one step
+            grown -= _grow(fine_v, diag, rate, t1 - t0, m_src, m_dst, work)
+            j = j1
+        while j < j1:
+            h = fine_knots[j + 1] - fine_knots[j]
+            if h > 0.0:
+                _generator(fine, j, j + 1, b_col, d_col, m_col, m_src, diag, rate)
+                grown -= _grow(fine_v, diag, rate, h, m_src, m_dst, work)
+            j += 1
+        delta[p] = grown / (t1 - t0)
+    return delta
