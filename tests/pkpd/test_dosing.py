@@ -107,3 +107,25 @@ def test_scale_doses_is_scaled_per_drug() -> None:
     for bad in (0.0, -1.0, float("inf"), float("nan")):
         with pytest.raises(SpecError, match="'venetoclax' must be a finite number > 0"):
             scale_doses(doses, {"venetoclax": bad})
+
+
+def test_unit_doses_divide_each_drug_by_its_largest_amount() -> None:
+    """unit_doses: each amount over its drug's largest, with the largest amounts; two
+    patients whose chlorambucil doses differ by body weight get the same unit schedule bit
+    for bit (the engine shares one knot grid per arm on it)."""
+    from cllsim.pkpd import unit_doses
+
+    def schedule(kg: float) -> tuple[Dose, ...]:
+        return (
+            Dose(0.0, "chlorambucil", 0.5 * kg),
+            Dose(1.0, "obinutuzumab", 100.0, "iv_infusion", 4 / 24),
+            Dose(2.0, "obinutuzumab", 900.0, "iv_infusion", 4 / 24),
+            Dose(14.0, "chlorambucil", 0.5 * kg),
+        )
+
+    unit, peak = unit_doses(schedule(71.3))
+    assert peak == {"chlorambucil": 0.5 * 71.3, "obinutuzumab": 900.0}
+    assert [d.amount_mg for d in unit] == [1.0, 100.0 / 900.0, 1.0, 1.0]
+    assert [d[:2] + d[3:] for d in unit] == [d[:2] + d[3:] for d in schedule(71.3)]
+    for kg in (48.9, 63.7, 102.4, 131.1):
+        assert unit_doses(schedule(kg))[0] == unit

@@ -24,7 +24,16 @@ from cllsim.engine.rates import averaged_tables, growth_corrections
 from cllsim.engine.simulate import simulate_network
 from cllsim.model import COMPARTMENTS, CompiledModel, Scenario, compile_model
 from cllsim.model.compile import EGRESS, HOMING, PERSISTER_ENTRY, PHENOTYPES
-from cllsim.pkpd import DRUGS, Dose, exposure_grid, exposure_table, merge_doses, scale_doses
+from cllsim.pkpd import (
+    DRUGS,
+    Dose,
+    checked_factors,
+    exposure_grid,
+    exposure_table,
+    merge_doses,
+    scale_doses,
+    unit_doses,
+)
 from cllsim.pkpd import regimens as rx
 from cllsim.pkpd.dosing import dose_columns
 from cllsim.pkpd.exposure import forget_evaluators
@@ -85,9 +94,8 @@ _AVERAGE_MAX_DAYS = 7.0
 # every 28 days), largest difference: Ven-Obi 0.0015 corrected at 0.5 (uncorrected 0.0099;
 # at 0.1, where this bound was before the correction, 0.0018 uncorrected and 0.0003
 # corrected; 0.0015 over 6 years), Clb-Obi 0.0022 (0.0029 uncorrected).  Ven-Obi's pieces
-# in 400 days: 984 at 0.1, 124 at 0.5.  CLL14 patients (one process, 100 of seed 7): engine
-# Ven-Obi 23.0 -> 8.0 ms; the corrections cost about 3 ms a patient (Taylor series of the
-# mean generator on every fine interval), so a patient takes 26.9 -> 23.0 ms.
+# in 400 days: 984 at 0.1, 124 at 0.5.  CLL14 patients (one process, 200 of seed 7): engine
+# Ven-Obi 22.5 -> 7.7 ms; the corrections cost 3.5 ms (Ven-Obi) and 1.7 ms (Clb-Obi).
 _OBSERVED_WINDOW_DAYS = 1.0
 _UNOBSERVED_TOL = 0.5
 # The 7-day bound is for rates that change: where no rate's values on a piece span more than
@@ -353,22 +361,20 @@ def _knots(doses: tuple[Dose, ...], horizon: float, start: float) -> NDArray:
     )
 
 
-def _unit_doses(doses: tuple[Dose, ...]) -> tuple[Dose, ...]:
-    """``doses`` with each drug's amounts divided by its largest: the same schedule for
-    every patient of an arm, whatever the body weight or exposure factor."""
-    peak: dict[str, float] = {}
-    for d in doses:
-        peak[d.drug] = max(peak.get(d.drug, 0.0), d.amount_mg)
-    return tuple(
-        Dose(d.time_days, d.drug, d.amount_mg / peak[d.drug], d.route, d.duration_days)
-        for d in doses
-    )
+@functools.lru_cache(maxsize=_KNOTS_KEPT)
+def _unit_exposures(unit: tuple[Dose, ...], span_end: float, start: float) -> NDArray:
+    """The exposures of a unit schedule (:func:`cllsim.pkpd.unit_doses`) at its :func:`_knots`,
+    read-only: with linear pharmacokinetics a patient's are these times each drug's largest
+    amount and exposure factor, so an arm's patients share them as they share the grid."""
+    drugs = [DRUGS[name] for name in sorted({d.drug for d in unit})]
+    return np.asarray(exposure_table(unit, drugs, _knots(unit, span_end, start)))
 
 
 def forget_kept_tables() -> None:
     """Drop the kept knot grids and PK evaluators, so that the next patient computes them
     afresh, as one whose doses were never seen (the patient benchmark times it so)."""
     _knots.cache_clear()
+    _unit_exposures.cache_clear()
     forget_evaluators()
 
 
@@ -384,32 +390,43 @@ def _rates(
     with each drug's amounts times ``factors[drug]`` (``patient.drug_exposure``).
 
     The knots of concentration-driven drugs are those of their doses scaled to a largest
-    amount of 1 (:func:`_unit_doses`): the grid's tests are relative (deviation from the
+    amount of 1 (:func:`cllsim.pkpd.unit_doses`): the grid's tests are relative (deviation from the
     chord against the local exposure or a fraction of the drug's peak, change of ln
     exposure), so a factor on every dose of a drug (body weight, exposure factor), which is
     a factor on its exposure (linear PK), leaves each test as it was.  Checked: the 200
     patients of a CLL14 draw (exposure factors with CV 30%, chlorambucil by body weight) get
     bit-identical grids either way (``tests/engine/test_patient.py``), and :func:`_knots`
-    then computes the grid once per arm and horizon instead of once per patient.  A BTK
-    inhibitor's occupancy is not linear in the dose, so its grid is built from the doses
+    then computes the grid once per arm and horizon instead of once per patient; so does
+    :func:`_unit_exposures` the exposures, which a patient's are times each drug's largest
+    amount and factor (within 1e-12 of its largest exposure of computing them from its own
+    doses, ``tests/engine/test_patient.py``; 1 ms a CLL14 patient).  A BTK inhibitor's
+    occupancy is not linear in the dose, so its grid and exposures are built from the doses
     the patient's plasma sees.
     """
-    # the doses as the patient's plasma sees them: amounts times patient.drug_exposure (linear
-    # PK, so a factor on the amount is the same factor on every concentration)
-    exposed = scale_doses(doses, factors or {})
     used = sorted({d.drug for d in doses})
     if used:
         drugs = [DRUGS[name] for name in used]
-        linear = all(d.effect_driver == "concentration" for d in drugs)
-        span_end = horizon
-        if linear and start == 0.0:  # a grid the arm's patients share: see _GRID_YEAR_DAYS
-            span_end = max(horizon, math.ceil(horizon / _GRID_YEAR_DAYS) * _GRID_YEAR_DAYS)
-        knots = np.asarray(_knots(_unit_doses(doses) if linear else exposed, span_end, start))
-        if span_end > horizon:  # a jump at the horizon keeps both its knots
-            knots = knots[knots <= horizon]
-            if knots[-1] < horizon:
-                knots = np.append(knots, horizon)
-        ex = np.asarray(exposure_table(exposed, drugs, knots))
+        if all(d.effect_driver == "concentration" for d in drugs):
+            factor = checked_factors(factors or {}, "patient.drug_exposure")
+            unit, peak = unit_doses(doses)
+            span_end = horizon
+            if start == 0.0:  # a grid the arm's patients share: see _GRID_YEAR_DAYS
+                span_end = max(horizon, math.ceil(horizon / _GRID_YEAR_DAYS) * _GRID_YEAR_DAYS)
+            knots = np.asarray(_knots(unit, span_end, start))
+            ex = _unit_exposures(unit, span_end, start)
+            if span_end > horizon:  # a jump at the horizon keeps both its knots
+                kept = int(np.searchsorted(knots, horizon, side="right"))
+                knots, ex = knots[:kept], ex[:kept]
+                if knots[-1] < horizon:
+                    knots = np.append(knots, horizon)
+                    ex = np.vstack([ex, exposure_table(unit, drugs, knots[-1:])])
+            # linear pharmacokinetics: amounts times a factor, exposures times the factor
+            ex = ex * np.array([peak[u] * factor.get(u, 1.0) for u in used])
+        else:
+            # the doses as the patient's plasma sees them: amounts times patient.drug_exposure
+            exposed = scale_doses(doses, factors or {})
+            knots = np.asarray(_knots(exposed, horizon, start))
+            ex = np.asarray(exposure_table(exposed, drugs, knots))
     else:
         knots, ex = np.zeros(1), np.zeros((1, 0))
 

@@ -14,6 +14,8 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
+from cllsim.engine.moves import expm_mean
+
 __all__ = [
     "advance_knot",
     "average_pieces",
@@ -166,7 +168,8 @@ def average_pieces(knots, values, cum, tol, max_len, flat_rate, flat_len):
     and the running integrals still keep to ``tol``.  Every piece is exact over its
     whole length.  Pieces are grown greedily from the left (doubling, then bisection, on the
     end knot; flat pieces knot by knot); a single interval of the table that fails on its own
-    is kept linear.
+    is kept linear.  The longest piece allowed is tried first: where it passes (most pieces
+    between a patient's visits) it is taken without a search.
 
     Parameters
     ----------
@@ -210,6 +213,8 @@ def average_pieces(knots, values, cum, tol, max_len, flat_rate, flat_len):
             last += 1
         good = a  # the furthest end known to pass
         bad = last + 1  # an end known to fail (or past the last allowed)
+        if last > a + 1 and _piece_ok(knots, values, cum, a, last, tol):
+            good = last  # the longest piece allowed passes: no search
         step = 1
         while good + step < bad:  # doubling
             if not _piece_ok(knots, values, cum, a, good + step, tol):
@@ -330,20 +335,6 @@ _TAYLOR_ON_VECTOR = 3.0
 
 
 @nb.njit(cache=True)
-def _matmul(a, b, f, out):
-    """``out = f * a @ b`` for small square matrices, without allocating."""
-    n = a.shape[0]
-    for i in range(n):
-        for j in range(n):
-            out[i, j] = 0.0
-        for k in range(n):
-            aik = f * a[i, k]
-            if aik != 0.0:
-                for j in range(n):
-                    out[i, j] += aik * b[k, j]
-
-
-@nb.njit(cache=True)
 def _generator(tables, r0, r1, b_col, d_col, m_col, m_src, diag, rate):
     """The mean generator of the rates midway between rows ``r0`` and ``r1`` of ``tables``
     (birth, death, move), read through each type's birth and death column and each move's
@@ -358,67 +349,81 @@ def _generator(tables, r0, r1, b_col, d_col, m_col, m_src, diag, rate):
 
 
 @nb.njit(cache=True)
+def _long(diag, h):
+    """Whether a step of ``h`` days is long for the generator with diagonal ``diag``: its
+    exponential is then taken of the matrix (:func:`_expm`), else on the vector."""
+    return np.abs(diag).max() * h > _TAYLOR_ON_VECTOR
+
+
+@nb.njit(cache=True)
+def _grow_work(n):
+    """Scratch space of :func:`_grow` for ``n`` types (two vectors, two matrices and
+    :func:`cllsim.engine.moves.expm_mean`'s six)."""
+    return (np.empty(n), np.empty(n), np.empty((n, n)), np.empty((n, n)), np.empty((6, n, n)))
+
+
+@nb.njit(cache=True)
 def _grow(v, diag, rate, h, m_src, m_dst, work):
     """``v <- v expm(A h) / sum``, returning the log of the sum, for the generator ``A`` of
-    :func:`_generator`.  Taylor series summed to 1e-13 (``v`` sums to 1): on ``v`` over
-    sub-steps of norm <= 1 for a short step, on the matrix by scaling and squaring for a
-    long one (blood's cells leave it several times a day, so a week is hundreds of such
-    sub-steps)."""
+    :func:`_generator`: on ``v``, a Taylor series summed to 1e-10 (``v`` sums to 1) over
+    sub-steps of norm <= 1, for a short step; of the matrix (:func:`_expm`) for a long one
+    (a week of steps of norm 1 costs more than the matrix's exponential)."""
+    if _long(diag, h):
+        _expm(diag, rate, h, m_src, m_dst, work)
+        return _apply(v, work)
     n = v.shape[0]
-    term, nxt, mat, power, prod, tmp = work
-    norm = 0.0
-    for i in range(n):
-        norm = max(norm, abs(diag[i]))
+    term, nxt = work[0], work[1]
+    norm = np.abs(diag).max()
+    n_sub = max(1, int(np.ceil(norm * h)))
+    dt = h / n_sub
     log_sum = 0.0
-    if norm * h <= _TAYLOR_ON_VECTOR:
-        n_sub = max(1, int(np.ceil(norm * h)))
-        dt = h / n_sub
-        for _ in range(n_sub):
-            term[:] = v
-            k = 1
-            while True:
-                for i in range(n):
-                    nxt[i] = term[i] * diag[i]
-                for e in range(m_src.shape[0]):
-                    nxt[m_dst[e]] += term[m_src[e]] * rate[e]
-                f = dt / k
-                big = 0.0
-                for i in range(n):
-                    term[i] = nxt[i] * f
-                    v[i] += term[i]
-                    big = max(big, abs(term[i]))
-                if big <= 1e-13:
-                    break
-                k += 1
-            s = v.sum()
-            v /= s
-            log_sum += np.log(s)
-        return log_sum
-    # expm(A h) = expm(A h / 2^q)^(2^q), the root's Taylor series to 1e-13 at norm <= 0.5
-    q = max(0, int(np.ceil(np.log2(2.0 * norm * h))))
-    dt = h / 2.0**q
-    mat[:, :] = 0.0
+    for _ in range(n_sub):
+        term[:] = v
+        k = 1
+        while True:
+            for i in range(n):
+                nxt[i] = term[i] * diag[i]
+            for e in range(m_src.shape[0]):
+                nxt[m_dst[e]] += term[m_src[e]] * rate[e]
+            f = dt / k
+            big = 0.0
+            for i in range(n):
+                term[i] = nxt[i] * f
+                v[i] += term[i]
+                big = max(big, abs(term[i]))
+            if big <= 1e-10:
+                break
+            k += 1
+        s = v.sum()
+        v /= s
+        log_sum += np.log(s)
+    return log_sum
+
+
+@nb.njit(cache=True)
+def _expm(diag, rate, h, m_src, m_dst, work):
+    """``work[3] = expm(A h)`` for the generator of :func:`_generator`
+    (:func:`cllsim.engine.moves.expm_mean`)."""
+    a, out, w = work[2], work[3], work[4]
+    n = diag.shape[0]
+    a[:, :] = 0.0
     for i in range(n):
-        mat[i, i] = diag[i] * dt
+        a[i, i] = diag[i] * h
     for e in range(m_src.shape[0]):
-        mat[m_src[e], m_dst[e]] += rate[e] * dt
-    power[:, :] = mat
-    prod[:, :] = mat  # the sum, less the identity
-    for k in range(2, 30):
-        _matmul(power, mat, 1.0 / k, tmp)
-        power[:, :] = tmp
-        prod += power
-        if np.abs(power).max() <= 1e-13:
-            break
-    for i in range(n):
-        prod[i, i] += 1.0
-    for _ in range(q):
-        _matmul(prod, prod, 1.0, tmp)
-        prod[:, :] = tmp
+        a[m_src[e], m_dst[e]] += rate[e] * h
+    expm_mean(a, n, out, w)
+
+
+@nb.njit(cache=True)
+def _apply(v, work):
+    """``v <- v work[3] / sum`` (the exponential of :func:`_expm`), returning the log of
+    the sum."""
+    out, nxt = work[3], work[1]
+    n = v.shape[0]
     for j in range(n):
         acc = 0.0
         for i in range(n):
-            acc += v[i] * prod[i, j]
+            acc += v[i] * out[i, j]
         nxt[j] = acc
     s = nxt.sum()
     v[:] = nxt / s
@@ -476,10 +481,7 @@ def growth_corrections(
     total = v0.sum()
     fine_v = v0 / total
     avg_v = v0 / total
-    work = (
-        np.empty(n), np.empty(n), np.empty((n, n)), np.empty((n, n)), np.empty((n, n)),
-        np.empty((n, n)),
-    )  # fmt: skip
+    work = _grow_work(n)
     diag = np.empty(n)
     rate = np.empty(m_src.shape[0])
     j = 0
@@ -497,7 +499,10 @@ def growth_corrections(
         if j1 - j > 1 and _near(fine, j, j1, averaged, 2 * p, b_col, d_col, m_col, flat_rate):
             # every rate within flat_rate of its average (after treatment, while an effect
             # fades): the fine path follows the average too, in one step
-            grown -= _grow(fine_v, diag, rate, t1 - t0, m_src, m_dst, work)
+            if _long(diag, t1 - t0):  # the exponential just taken
+                grown -= _apply(fine_v, work)
+            else:
+                grown -= _grow(fine_v, diag, rate, t1 - t0, m_src, m_dst, work)
             j = j1
         while j < j1:
             h = fine_knots[j + 1] - fine_knots[j]

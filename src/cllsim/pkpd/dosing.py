@@ -30,6 +30,7 @@ __all__ = [
     "Dose",
     "DoseColumns",
     "Route",
+    "checked_factors",
     "cycle_starts",
     "daily_doses",
     "dose_arrays",
@@ -37,6 +38,7 @@ __all__ = [
     "merge_doses",
     "scale_doses",
     "sort_doses",
+    "unit_doses",
     "validate_cycle_starts",
 ]
 
@@ -183,6 +185,25 @@ def sort_doses(doses: Iterable[Dose]) -> tuple[Dose, ...]:
     return tuple(sorted(out))  # a Dose is a tuple of its fields: their order, compared in C
 
 
+def checked_factors(factors: Mapping[str, float], where: str) -> dict[str, float]:
+    """``factors`` (a factor on every amount of each drug) as floats, each checked.
+
+    Raises
+    ------
+    SpecError
+        For a factor that is not a finite number > 0 (``where`` names the caller).
+    """
+    scale = {}
+    for drug, factor in factors.items():
+        f = float(factor)
+        if not 0.0 < f < math.inf:
+            raise SpecError(
+                f"{where}: the factor of {drug!r} must be a finite number > 0, got {factor!r}"
+            )
+        scale[drug] = f
+    return scale
+
+
 def scale_doses(doses: Iterable[Dose], factors: Mapping[str, float]) -> tuple[Dose, ...]:
     """``doses`` with each amount of drug ``d`` times ``factors[d]`` (:meth:`Dose.scaled`),
     each factor checked once rather than at every dose (a year of daily doses: 0.6 ms less);
@@ -193,20 +214,29 @@ def scale_doses(doses: Iterable[Dose], factors: Mapping[str, float]) -> tuple[Do
     SpecError
         For a factor that is not a finite number > 0.
     """
-    scale = {}
-    for drug, factor in factors.items():
-        f = float(factor)
-        if not 0.0 < f < math.inf:
-            raise SpecError(
-                f"scale_doses: the factor of {drug!r} must be a finite number > 0, got {factor!r}"
-            )
-        scale[drug] = f
+    scale = checked_factors(factors, "scale_doses")
     return tuple(
         Dose._unchecked(d.time_days, d.drug, d.amount_mg * scale[d.drug], d.route, d.duration_days)
         if d.drug in scale
         else d
         for d in doses
     )
+
+
+def unit_doses(doses: Iterable[Dose]) -> tuple[tuple[Dose, ...], dict[str, float]]:
+    """``doses`` with each drug's amounts divided by its largest, and each drug's largest
+    amount: the same schedule for every patient whose doses of a drug differ from another's
+    by one factor (body weight, exposure), bit for bit (a quotient, where a product by the
+    reciprocal was not)."""
+    doses = tuple(doses)
+    peak: dict[str, float] = {}
+    for d in doses:
+        peak[d.drug] = max(peak.get(d.drug, 0.0), d.amount_mg)
+    unit = tuple(
+        Dose._unchecked(d.time_days, d.drug, d.amount_mg / peak[d.drug], d.route, d.duration_days)
+        for d in doses
+    )
+    return unit, peak
 
 
 def merge_doses(*schedules: Iterable[Dose]) -> tuple[Dose, ...]:
