@@ -687,3 +687,21 @@ def test_growth_corrections_give_each_genotype_the_fine_tables_mean(name, monkey
     if name == "ven-obi":
         off = _mean_totals(plain, cm, 0, times) - _mean_totals(fine, cm, 0, times)
         assert abs(off[-1]) > 0.01, off
+
+
+def test_a_patients_doses_table_is_its_schedule_built_when_read():
+    """PatientResult.doses: one row per dose of the schedule given (``time_days, drug,
+    amount_mg``), built from ``dose_schedule`` when first read (a trial never reads it)."""
+    from cllsim.engine.patient import patient_doses, simulate
+
+    sc = load_scenario("ven-obi").model_copy(update={"horizon_days": 60.0})
+    res = simulate(sc, rng=2)
+    assert res.dose_schedule == patient_doses(sc)
+    assert "doses" not in res.__dict__
+    table = res.doses
+    assert list(table.columns) == ["time_days", "drug", "amount_mg"]
+    assert len(table) == len(res.dose_schedule)
+    assert table.to_records(index=False).tolist() == [
+        (d.time_days, d.drug, d.amount_mg) for d in res.dose_schedule
+    ]
+    assert res.doses is table

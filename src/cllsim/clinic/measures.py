@@ -18,7 +18,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -60,14 +60,15 @@ def _mrd_marrow(marrow_cells: np.ndarray, physiology: Physiology) -> np.ndarray:
 
 
 def _vaf(
-    mutant_cells: pd.DataFrame, blood_cells: np.ndarray, physiology: Physiology
-) -> pd.DataFrame:
+    mutant_cells: Mapping[str, np.ndarray], blood_cells: np.ndarray, physiology: Physiology
+) -> dict[str, np.ndarray]:
+    """Each mutation's blood allele fraction (``vaf_<genotype>``, in the mapping's order)
+    from its blood cells."""
     all_cells = blood_cells + _normal_blood_leukocytes(physiology)
-    fractions = {
-        vaf_column(g): physiology.mutant_allele_fraction(g) * mutant_cells[g].to_numpy() / all_cells
-        for g in mutant_cells.columns
+    return {
+        vaf_column(g): physiology.mutant_allele_fraction(g) * cells / all_cells
+        for g, cells in mutant_cells.items()
     }
-    return pd.DataFrame(fractions, index=mutant_cells.index)
 
 
 def _series(values: np.ndarray, totals: pd.DataFrame, name: str) -> pd.Series:
@@ -242,4 +243,5 @@ def vaf_blood(
     mutant = genotype_totals(table, "blood")
     order = list(dict.fromkeys([*genotypes, *mutant.columns]))
     mutant = mutant.reindex(columns=order, fill_value=0.0)
-    return _vaf(mutant, totals["blood"].to_numpy(), physiology)
+    cells = {g: mutant[g].to_numpy() for g in mutant.columns}
+    return pd.DataFrame(_vaf(cells, totals["blood"].to_numpy(), physiology), index=mutant.index)

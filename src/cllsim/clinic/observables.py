@@ -245,11 +245,11 @@ def observables(
     mrd_b = _mrd_blood(blood, physiology)
     mrd_m = _mrd_marrow(compartments[rows, COMPARTMENTS.index("marrow")], physiology)
 
-    mutant = pd.DataFrame(
-        totals.mutant[rows], index=pd.Index(times, name="time_days"), columns=totals.mutations
-    )
-    order = list(dict.fromkeys([*resistance_genotypes, *mutant.columns]))
-    vafs = _vaf(mutant.reindex(columns=order, fill_value=0.0), blood, physiology)
+    present = list(totals.mutations)
+    order = list(dict.fromkeys([*resistance_genotypes, *present]))
+    absent = np.zeros(times.size)
+    mutant = {g: totals.mutant[rows, present.index(g)] if g in present else absent for g in order}
+    vafs = _vaf(mutant, blood, physiology)
 
     columns = {
         "time_days": times,
@@ -262,8 +262,8 @@ def observables(
         "mrd_blood_measured": mrd_assay.measure(mrd_b, rng=rng),
         "mrd_marrow_measured": mrd_assay.measure(mrd_m, rng=rng),
     }
-    for column in vafs.columns:  # drawn in column order, after the MRD draws
-        columns[column] = mutation_assay.measure(vafs[column].to_numpy(), rng=rng)
+    for column, vaf in vafs.items():  # drawn in column order, after the MRD draws
+        columns[column] = mutation_assay.measure(vaf, rng=rng)
     columns["on_treatment"] = on_treatment(times, periods)
     result = pd.DataFrame(columns)
     return result

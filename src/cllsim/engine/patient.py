@@ -168,7 +168,10 @@ class PatientResult:
         Tidy: ``time_days, compartment, genotype, phenotype, cells`` at every visit (built
         from ``type_counts`` when first read).
     doses : DataFrame
-        ``time_days, drug, amount_mg``, one row per dose.
+        ``time_days, drug, amount_mg``, one row per dose (built from ``dose_schedule`` when
+        first read).
+    dose_schedule : tuple of Dose
+        The doses given.
     treatment_periods : tuple of (start_day, end_day, frozenset of drug classes)
     day0_subclones : dict
         Cells of each genotype at day 0 (from the history or given).
@@ -186,7 +189,7 @@ class PatientResult:
     """
 
     scenario: Scenario
-    doses: pd.DataFrame
+    dose_schedule: tuple[Dose, ...]
     treatment_periods: tuple[tuple[float, float, frozenset[str]], ...]
     day0_subclones: dict[str, int]
     history_days: float
@@ -199,6 +202,13 @@ class PatientResult:
     @functools.cached_property
     def counts(self) -> pd.DataFrame:
         return _tidy(self.model, self.visit_days, self.type_counts)
+
+    @functools.cached_property
+    def doses(self) -> pd.DataFrame:
+        columns = dose_columns(self.dose_schedule)
+        return pd.DataFrame(
+            {"time_days": columns.time_days, "drug": columns.drug, "amount_mg": columns.amount_mg}
+        )
 
 
 def patient_doses(scenario: Scenario) -> tuple[Dose, ...]:
@@ -665,13 +675,9 @@ def simulate(
     )
     ended = float(res.stop_time_days[0]) if res.status[0] == 2 else None
     kept = visits <= ended if ended is not None else np.ones(visits.size, dtype=bool)
-    columns = dose_columns(doses)
-    dose_df = pd.DataFrame(
-        {"time_days": columns.time_days, "drug": columns.drug, "amount_mg": columns.amount_mg}
-    )
     return PatientResult(
         scenario=scenario,
-        doses=dose_df,
+        dose_schedule=doses,
         treatment_periods=_periods(doses),
         day0_subclones={g: int(sub[i]) for i, g in enumerate(cm.genotypes)},
         history_days=history_days,

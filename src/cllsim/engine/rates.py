@@ -1,4 +1,6 @@
-"""Piecewise-linear rate tables: evaluation at a time (numba kernels), and averaging over pieces.
+"""Piecewise-linear rate tables: evaluation at a time (numba kernels), averaging over pieces,
+and the corrections that keep a network's mean growth on the averaged tables (see
+``docs/engine.md``).
 
 A rate table is ``values[m, k]`` at ``knots[m]`` (non-decreasing; a repeated knot is a jump).
 Between knots the rate is linear, outside the knots constant.  The step grid of a simulation
@@ -20,6 +22,7 @@ __all__ = [
     "advance_knot",
     "average_pieces",
     "averaged_tables",
+    "growth_corrections",
     "rate_row",
     "rates_at",
     "rates_on_grid",
@@ -432,6 +435,7 @@ def _apply(v, work):
 
 @nb.njit(cache=True)
 def _near_table(f, j0, j1, a, r, cols, flat_rate):
+    """:func:`_near` for one table."""
     for c in cols:
         lo = min(a[r, c], a[r + 1, c]) - flat_rate
         hi = max(a[r, c], a[r + 1, c]) + flat_rate
@@ -468,19 +472,26 @@ def growth_corrections(
     averaged : tuple of float64[2p, *] (the same columns averaged)
     b_col, d_col : int64[n] (each type's birth and death column)
     m_col, m_src, m_dst : int64[e] (each move's column, source and target type, 0..n-1)
-    v0 : float64[n] (cells of each type at the start; only the composition counts)
+    v0 : float64[n] (cells of each type at the start; only the composition counts; all
+        zero: evenly spread)
+    flat_rate : float
+        Where every rate read stays within this of its average on a piece (after treatment,
+        while an effect fades), the fine path follows the average there too, in one step,
+        instead of interval by interval.
 
     Returns
     -------
-    float64[p]: on piece ``k``, (log growth on the averaged tables - log growth on the fine
-    ones) / its length, each path from its own composition at the piece's start.
+    float64[p]: on each piece, (log growth on the averaged tables - log growth on the fine
+    ones) / its length, each path from its own composition at the piece's start.  Each
+    path's growth over a fine interval or a piece is that of the exponential of its mean
+    generator at the midpoint (:func:`_grow`), to 1e-10.
     """
     n = v0.shape[0]
     p_count = knots.shape[0] // 2
     delta = np.zeros(p_count)
     total = v0.sum()
-    fine_v = v0 / total
-    avg_v = v0 / total
+    fine_v = v0 / total if total > 0.0 else np.full(n, 1.0 / n)
+    avg_v = fine_v.copy()
     work = _grow_work(n)
     diag = np.empty(n)
     rate = np.empty(m_src.shape[0])
