@@ -119,7 +119,7 @@ _OCCUPANCY_STEP_DAYS = _AVERAGE_MAX_DAYS
 # refinement, which tests points within an interval, finds the spike of a short-lived drug
 # (chlorambucil's, hours after an oral dose).  From _WASHED_OUT_DAYS after the last dose
 # (or infusion's end) on, every exposure only decays (sums of exponentials, which the
-# refinement's chord tests follow), and the knots are at least _WASHED_OUT_STEP_DAYS apart
+# refinement's chord tests follow), and the knots are at most _WASHED_OUT_STEP_DAYS apart
 # instead: a week, the longest averaged piece whose rates vary.  After CLL14's last dose
 # obinutuzumab fades for a year and more, so 6 years of Ven-Obi took 4,437 knots (1,800 of
 # them daily after treatment) and Clb-Obi 2,967; the averaging and the growth corrections
@@ -368,7 +368,9 @@ def _knots(doses: tuple[Dose, ...], horizon: float, start: float) -> NDArray:
 
     Kept for the last :data:`_KNOTS_KEPT` schedules: for drugs whose effect follows their
     concentration the grid does not depend on the patient's exposure factors, so every
-    patient of a trial arm with the same horizon shares one (see :func:`_rates`)."""
+    patient of a trial arm with the same horizon shares one (see :func:`_rates`).  Knots are
+    at most a day apart up to :data:`_WASHED_OUT_DAYS` after the last dose and a week apart
+    from then on (a BTK inhibitor alone: a week everywhere, :data:`_OCCUPANCY_STEP_DAYS`)."""
     drugs = [DRUGS[name] for name in sorted({d.drug for d in doses})]
     occupancy_only = all(d.effect_driver == "btk_occupancy" for d in drugs)
     kw = {"rtol": _KNOT_RTOL, "max_log_step": _KNOT_LOG_STEP}
