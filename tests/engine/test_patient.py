@@ -496,14 +496,16 @@ def test_an_arms_patients_share_one_knot_grid():
             # and its exposures times each drug's largest amount and factor are the patient's
             own_ex = np.asarray(exposure_table(own, drugs, kept))
             scale = [peak[d.name] * sc.patient.drug_exposure.get(d.name, 1.0) for d in drugs]
-            shared = P._unit_exposures(unit, sc.horizon_days, 0.0) * np.array(scale)
+            shared_knots, shared = P._unit_tables(unit, sc.horizon_days, 0.0)
+            np.testing.assert_array_equal(shared_knots, kept)
+            shared = shared * np.array(scale)
             assert np.all(np.abs(shared - own_ex) <= 1e-12 * own_ex.max(axis=0)), arm
             assert net.knots_days[0] == 0.0 and net.knots_days[-1] == sc.horizon_days
             weights.add(sc.patient.body_weight_kg)
             factors.add(tuple(sorted(sc.patient.drug_exposure.items())))
     assert len(weights) == len(factors) == 40  # every patient scales its doses its own way
     assert P._knots.cache_info().misses == 2
-    assert P._unit_exposures.cache_info().misses == 2
+    assert P._unit_tables.cache_info().misses == 2
 
 
 def test_explicit_visit_days_replace_the_regular_schedule():

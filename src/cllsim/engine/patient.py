@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from cllsim.engine.algorithms import Algorithm, KendallLeap
 from cllsim.engine.network import Network, StopCondition
-from cllsim.engine.rates import averaged_tables, growth_corrections
+from cllsim.engine.rates import _varies, averaged_tables, growth_corrections
 from cllsim.engine.simulate import simulate_network
 from cllsim.model import COMPARTMENTS, CompiledModel, Scenario, compile_model
 from cllsim.model.compile import EGRESS, HOMING, PERSISTER_ENTRY, PHENOTYPES
@@ -379,37 +379,40 @@ def _knots(doses: tuple[Dose, ...], horizon: float, start: float) -> NDArray:
             doses, drugs, horizon, t_start_days=start, max_step_days=_OCCUPANCY_STEP_DAYS,
             occupancy_dose_knots=False, **kw,
         )  # fmt: skip
-    # see _WASHED_OUT_DAYS
-    split = max((d.time_days + d.duration_days for d in doses), default=start) + _WASHED_OUT_DAYS
-    if split <= start:
-        return exposure_grid(
-            doses, drugs, horizon, t_start_days=start, max_step_days=_WASHED_OUT_STEP_DAYS, **kw
-        )
-    if split >= horizon:
-        return exposure_grid(doses, drugs, horizon, t_start_days=start, **kw)
-    before = exposure_grid(doses, drugs, split, t_start_days=start, **kw)
-    after = exposure_grid(
-        doses, drugs, horizon, t_start_days=split, max_step_days=_WASHED_OUT_STEP_DAYS, **kw
-    )
-    out = np.concatenate([before, after[1:]])
+    # daily knots up to a week after the last dose, weekly after: see _WASHED_OUT_DAYS
+    split = max(d.time_days + d.duration_days for d in doses) + _WASHED_OUT_DAYS
+    parts = []
+    if split > start:
+        parts.append(exposure_grid(doses, drugs, min(split, horizon), t_start_days=start, **kw))
+    if split < horizon:
+        after = exposure_grid(
+            doses, drugs, horizon, t_start_days=max(split, start),
+            max_step_days=_WASHED_OUT_STEP_DAYS, **kw,
+        )  # fmt: skip
+        parts.append(after[1:] if parts else after)
+    if len(parts) == 1:
+        return parts[0]
+    out = np.concatenate(parts)
     out.setflags(write=False)
     return out
 
 
 @functools.lru_cache(maxsize=_KNOTS_KEPT)
-def _unit_exposures(unit: tuple[Dose, ...], span_end: float, start: float) -> NDArray:
-    """The exposures of a unit schedule (:func:`cllsim.pkpd.unit_doses`) at its :func:`_knots`,
-    read-only: with linear pharmacokinetics a patient's are these times each drug's largest
-    amount and exposure factor, so an arm's patients share them as they share the grid."""
+def _unit_tables(unit: tuple[Dose, ...], span_end: float, start: float) -> tuple[NDArray, NDArray]:
+    """The :func:`_knots` of a unit schedule (:func:`cllsim.pkpd.unit_doses`) and its
+    exposures there, read-only: with linear pharmacokinetics a patient's exposures are these
+    times each drug's largest amount and exposure factor, so an arm's patients share them as
+    they share the grid."""
     drugs = [DRUGS[name] for name in sorted({d.drug for d in unit})]
-    return np.asarray(exposure_table(unit, drugs, _knots(unit, span_end, start)))
+    knots = _knots(unit, span_end, start)
+    return np.asarray(knots), np.asarray(exposure_table(unit, drugs, knots))
 
 
 def forget_kept_tables() -> None:
     """Drop the kept knot grids and PK evaluators, so that the next patient computes them
     afresh, as one whose doses were never seen (the patient benchmark times it so)."""
     _knots.cache_clear()
-    _unit_exposures.cache_clear()
+    _unit_tables.cache_clear()
     forget_evaluators()
 
 
@@ -432,23 +435,22 @@ def _rates(
     patients of a CLL14 draw (exposure factors with CV 30%, chlorambucil by body weight) get
     bit-identical grids either way (``tests/engine/test_patient.py``), and :func:`_knots`
     then computes the grid once per arm and horizon instead of once per patient; so does
-    :func:`_unit_exposures` the exposures, which a patient's are times each drug's largest
+    :func:`_unit_tables` the exposures, which a patient's are times each drug's largest
     amount and factor (within 1e-12 of its largest exposure of computing them from its own
     doses, ``tests/engine/test_patient.py``; 1 ms a CLL14 patient).  A BTK inhibitor's
     occupancy is not linear in the dose, so its grid and exposures are built from the doses
     the patient's plasma sees.
     """
+    factor = checked_factors(factors or {}, "patient.drug_exposure")
     used = sorted({d.drug for d in doses})
     if used:
         drugs = [DRUGS[name] for name in used]
         if all(d.effect_driver == "concentration" for d in drugs):
-            factor = checked_factors(factors or {}, "patient.drug_exposure")
             unit, peak = unit_doses(doses)
             span_end = horizon
             if start == 0.0:  # a grid the arm's patients share: see _GRID_YEAR_DAYS
                 span_end = max(horizon, math.ceil(horizon / _GRID_YEAR_DAYS) * _GRID_YEAR_DAYS)
-            knots = np.asarray(_knots(unit, span_end, start))
-            ex = _unit_exposures(unit, span_end, start)
+            knots, ex = _unit_tables(unit, span_end, start)
             if span_end > horizon:  # a jump at the horizon keeps both its knots
                 kept = int(np.searchsorted(knots, horizon, side="right"))
                 knots, ex = knots[:kept], ex[:kept]
@@ -459,7 +461,7 @@ def _rates(
             ex = ex * np.array([peak[u] * factor.get(u, 1.0) for u in used])
         else:
             # the doses as the patient's plasma sees them: amounts times patient.drug_exposure
-            exposed = scale_doses(doses, factors or {})
+            exposed = scale_doses(doses, factor)
             knots = np.asarray(_knots(exposed, horizon, start))
             ex = np.asarray(exposure_table(exposed, drugs, knots))
     else:
@@ -589,13 +591,13 @@ def _growth_corrections(
     through ``birth_col``, ``type_d`` (each type's) and ``move_col`` (each move's).
     Genotypes whose death and move columns are the same (and birth columns, where births
     vary) share one correction: births that differ by a constant factor (a mutation's
-    fitness cost) change a correction by about 1e-6 of itself (measured: 4e-4 of it for a
-    1.5% lower birth rate, 2e-6 ln over 400 days of Ven-Obi)."""
+    fitness cost) change a correction by about 4e-4 of itself (a 1.5% lower birth rate:
+    2e-6 ln over 400 days of Ven-Obi)."""
     if knots.size == 1:
         return None
     n_g = len(cm.genotypes)
     delta = np.empty((knots.size // 2, n_g))
-    births_vary = bool(np.any(fine[0] != fine[0][:1]))
+    births_vary = bool(_varies(fine[0]).any())
     done: dict[tuple[bytes, bytes, bytes], NDArray] = {}
     for g in range(n_g):
         types = np.flatnonzero(cm.type_genotype == g)

@@ -376,8 +376,7 @@ def _grow(v, diag, rate, h, m_src, m_dst, work):
         return _apply(v, work)
     n = v.shape[0]
     term, nxt = work[0], work[1]
-    norm = np.abs(diag).max()
-    n_sub = max(1, int(np.ceil(norm * h)))
+    n_sub = max(1, int(np.ceil(np.abs(diag).max() * h)))
     dt = h / n_sub
     log_sum = 0.0
     for _ in range(n_sub):

@@ -225,9 +225,10 @@ def scale_doses(doses: Iterable[Dose], factors: Mapping[str, float]) -> tuple[Do
 
 def unit_doses(doses: Iterable[Dose]) -> tuple[tuple[Dose, ...], dict[str, float]]:
     """``doses`` with each drug's amounts divided by its largest, and each drug's largest
-    amount: the same schedule for every patient whose doses of a drug differ from another's
-    by one factor (body weight, exposure), bit for bit (a quotient, where a product by the
-    reciprocal was not)."""
+    amount: the same schedule for every patient whose doses of a drug are all equal, or are
+    one schedule times a factor (body weight, exposure) that leaves their ratios exact; bit
+    for bit where the doses are equal (a quotient x / x is 1, a product by the reciprocal
+    x * (1 / x) is not always: 0.5 x 40.1 kg)."""
     doses = tuple(doses)
     peak: dict[str, float] = {}
     for d in doses:
