@@ -607,6 +607,30 @@ def test_patient_doses_come_sorted(name):
     assert doses == sort_doses(doses)
 
 
+def test_patient_doses_are_shared_where_nothing_they_depend_on_differs():
+    """patient_doses keeps schedules by what they depend on: Ven-Obi patients of one horizon
+    share one (the same tuple, whatever their weight); chlorambucil's follow each patient's
+    weight (0.5 mg/kg); another horizon or treatment gets its own."""
+    from cllsim.engine.patient import patient_doses
+
+    def with_(sc, **patient):
+        return sc.model_copy(update={"patient": sc.patient.model_copy(update=patient)})
+
+    ven, clb = load_scenario("ven-obi"), load_scenario("clb-obi")
+    assert patient_doses(with_(ven, body_weight_kg=60.0)) is patient_doses(
+        with_(ven, body_weight_kg=90.0)
+    )
+    light, heavy = (patient_doses(with_(clb, body_weight_kg=kg)) for kg in (60.0, 90.0))
+    amounts = [{d.amount_mg for d in s if d.drug == "chlorambucil"} for s in (light, heavy)]
+    assert amounts == [{30.0}, {45.0}]
+    short = patient_doses(ven.model_copy(update={"horizon_days": 100.0}))
+    assert max(d.time_days for d in short) < 100.0 < max(d.time_days for d in patient_doses(ven))
+    later = ven.model_copy(
+        update={"treatment": ven.treatment.model_copy(update={"start_day": 10.0})}
+    )
+    assert min(d.time_days for d in patient_doses(later)) == 10.0
+
+
 def test_day_zero_is_the_state_simulate_starts_from():
     """day_zero(cm, scenario, seed) draws what simulate(scenario, rng=seed) starts from (the
     patient bench times the engine from it): the same subclones and the same history."""

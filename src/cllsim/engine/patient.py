@@ -22,7 +22,7 @@ from cllsim.engine.algorithms import Algorithm, KendallLeap
 from cllsim.engine.network import Network, StopCondition
 from cllsim.engine.rates import _varies, averaged_tables, growth_corrections
 from cllsim.engine.simulate import simulate_network
-from cllsim.model import COMPARTMENTS, CompiledModel, Scenario, compile_model
+from cllsim.model import COMPARTMENTS, CompiledModel, Scenario, TreatmentSpec, compile_model
 from cllsim.model.compile import EGRESS, HOMING, PERSISTER_ENTRY, PHENOTYPES
 from cllsim.pkpd import (
     DRUGS,
@@ -227,7 +227,19 @@ class PatientResult:
 def patient_doses(scenario: Scenario) -> tuple[Dose, ...]:
     """Every dose of the scenario's regimen (plus extra doses), sorted."""
     tr = scenario.treatment
-    stop = tr.stop_day if tr.stop_day is not None else scenario.horizon_days
+    weight = scenario.patient.body_weight_kg if tr.regimen == "cll14-clb-obi" else None
+    return _regimen_doses(tr, scenario.horizon_days, weight)
+
+
+@functools.lru_cache(maxsize=_KNOTS_KEPT)
+def _regimen_doses(
+    tr: TreatmentSpec, horizon_days: float, body_weight_kg: float | None
+) -> tuple[Dose, ...]:
+    """:func:`patient_doses` from what they depend on (the treatment is frozen, so hashable):
+    a trial arm's patients with one horizon share one schedule (chlorambucil's, dosed by
+    weight, is each patient's), built once instead of for each (0.2 ms for Ven-Obi's 324
+    doses)."""
+    stop = tr.stop_day if tr.stop_day is not None else horizon_days
     start = tr.start_day
     if tr.regimen == "none":
         doses: tuple[Dose, ...] = ()
@@ -248,9 +260,7 @@ def patient_doses(scenario: Scenario) -> tuple[Dose, ...]:
             if tr.cycle_starts_days
             else {"start_day": start}
         )
-        doses = rx.cll14_chlorambucil_obinutuzumab(
-            body_weight_kg=scenario.patient.body_weight_kg, **kw
-        )
+        doses = rx.cll14_chlorambucil_obinutuzumab(body_weight_kg=body_weight_kg, **kw)
     extra = tuple(
         Dose(
             time_days=d.day,
@@ -261,7 +271,7 @@ def patient_doses(scenario: Scenario) -> tuple[Dose, ...]:
         )
         for d in tr.extra_doses
     )
-    kept = tuple(d for d in doses if d.time_days < scenario.horizon_days)
+    kept = tuple(d for d in doses if d.time_days < horizon_days)
     return merge_doses(kept, extra) if extra else kept  # every regimen comes sorted
 
 
@@ -409,8 +419,10 @@ def _unit_tables(unit: tuple[Dose, ...], span_end: float, start: float) -> tuple
 
 
 def forget_kept_tables() -> None:
-    """Drop the kept knot grids and PK evaluators, so that the next patient computes them
-    afresh, as one whose doses were never seen (the patient benchmark times it so)."""
+    """Drop the kept dose schedules, knot grids and PK evaluators, so that the next patient
+    computes them afresh, as one whose doses were never seen (the patient benchmark times it
+    so)."""
+    _regimen_doses.cache_clear()
     _knots.cache_clear()
     _unit_tables.cache_clear()
     forget_evaluators()

@@ -167,7 +167,11 @@ def exposure_evaluator(
         When the driver is ``"btk_occupancy"`` and ``drug.btk_occupancy`` is None.
     """
     arrays = dose_arrays(doses, drug.name)
-    key = (drug, float(horizon_days), driver, *(a.tobytes() for a in arrays))
+    occupancy = (drug.effect_driver if driver is None else driver) == "btk_occupancy"
+    # only the occupancy table reaches to a horizon: plasma evaluators serve every horizon
+    # (a patient's rate tables cut at an other-cause death ask for one more time)
+    horizon = float(horizon_days) if occupancy else None
+    key = (drug, horizon, driver, *(a.tobytes() for a in arrays))
     with _evaluators_lock:
         f = _evaluators.get(key)
         if f is not None:

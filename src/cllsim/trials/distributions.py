@@ -34,7 +34,6 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special, stats
@@ -97,8 +96,8 @@ class _Continuous(_Base):
         mult = np.ones(n)
         if self.scale_by is not None:
             mult = mult * values[self.scale_by]
-        for ref, factors in self.factor_by.items():
-            mult = mult * pd.Series(values[ref]).map(factors).fillna(1.0).to_numpy(float)
+        for ref, factors in self.factor_by.items():  # categories not listed: 1
+            mult = mult * np.array([factors.get(v, 1.0) for v in values[ref]], dtype=float)
         return mult
 
 
