@@ -71,3 +71,22 @@ def test_forget_evaluators_makes_the_next_call_compute_afresh() -> None:
     assert again is not first
     t = np.linspace(0.0, 12.0, 50)
     assert np.array_equal(again(t), first(t))
+
+
+def test_plasma_evaluators_serve_every_horizon_occupancy_ones_their_own() -> None:
+    """A plasma evaluator does not depend on the horizon, so one schedule's is kept for every
+    horizon asked (a patient's rate tables cut at an other-cause death ask for one more
+    time); a BTK occupancy evaluator's table reaches to its horizon, so each horizon gets its
+    own, and a later horizon's values agree with the earlier one's where both reach."""
+    from cllsim.pkpd.regimens import ibrutinib_continuous
+
+    doses = [Dose(float(k), "venetoclax", 400.0) for k in range(20)]
+    near = exposure_evaluator(doses, VENETOCLAX, 30.0)
+    assert exposure_evaluator(doses, VENETOCLAX, 365.0) is near
+    ibr = ibrutinib_continuous(stop_day=20.0)
+    short = exposure_evaluator(ibr, IBRUTINIB, 30.0)
+    long = exposure_evaluator(ibr, IBRUTINIB, 365.0)
+    assert long is not short
+    t = np.linspace(0.0, 30.0, 61)
+    assert long(t) == pytest.approx(short(t), rel=1e-12)
+    assert np.all(long(np.array([300.0])) >= 0.0)
