@@ -97,3 +97,35 @@ def test_report_renders_from_cllsim_only_results(tmp_path) -> None:
     text = benchmarks_md.render(res, json_path=tmp_path / "r.json", repo=wl.REPO)
     assert "| W2 |" in text and "## Exactness" in text
     assert res["cllsim"]["W2"]["reproducible"]
+
+
+def test_trial_benchmark_reports_the_median_of_its_timed_runs(monkeypatch) -> None:
+    """bench/trial_bench.time_trial_fresh: a warm-up trial, then TIMED_RUNS timed ones, each
+    in a fresh process; it reports the run with the median steady rate, every run's rate, and
+    the largest peak memories (the processes are faked here: no trial runs)."""
+    import json
+    import subprocess
+    from types import SimpleNamespace
+
+    import trial_bench
+
+    rates = iter([50.0, 120.0, 100.0, 110.0])  # the warm-up's first
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append(cmd[-2])
+        rate = next(rates)
+        out = {"patients_per_s_steady": rate, "projected_20000_s": 20_000 / rate,
+               "peak_rss_main_gb": rate / 1000, "peak_rss_worker_gb": 0.3}  # fmt: skip
+        return SimpleNamespace(stdout=json.dumps(out))
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    r = trial_bench.time_trial_fresh(n_patients=1000, workers=2, runs=3)
+    assert calls == [str(trial_bench.WARM_UP_PATIENTS), "1000", "1000", "1000"]
+    assert r["patients_per_s_steady"] == 110.0
+    assert r["projected_20000_s"] == 20_000 / 110.0
+    assert r["runs_patients_per_s_steady"] == [100.0, 110.0, 120.0]
+    assert r["peak_rss_main_gb"] == 0.12 and r["peak_rss_total_gb"] == 0.12 + 2 * 0.3
+    assert "median of 3 timed trials by steady rate (100.0, 110.0, 120.0" in (
+        trial_bench._runs_sentence(r)
+    )
