@@ -195,18 +195,15 @@ def _substep(
         # exponential per connected component of the move graph.
         for ci in range(comp_ptr.shape[0] - 1):
             lo, hi = comp_ptr[ci], comp_ptr[ci + 1]
-            active = False
-            for q in range(lo, hi):
-                active = active or (mover[comp_members[q]] and xl[comp_members[q]] > 0)
-            if not active:
-                continue
             # the chain of the leapt movers with cells and the types they reach
-            # (_chain_types: row pos[q - lo] for type comp_members[q]); a type simulated event
-            # by event is absorbing (a cell that lands there stays, and joins that simulation
-            # at mid-step)
+            # (_chain_types: row pos[q - lo] for type comp_members[q]; none: no mover of the
+            # component holds cells); a type simulated event by event is absorbing (a cell
+            # that lands there stays, and joins that simulation at mid-step)
             size = _chain_types(
                 lo, hi, comp_members, comp_local, mover, xl, m_ptr, m_idx, mdst, m0, m1, pos
             )
+            if size == 0:
+                continue
             sub = cache_new[ci]  # the chain's generator x h; column `big`: birth x h
             for a in range(size):
                 for c in range(size):
@@ -322,10 +319,11 @@ def _substep(
                 for qq in range(lo, hi):
                     if left == 0:
                         break
-                    if pos[qq - lo] < 0:  # not reached: probability 0
+                    c = pos[qq - lo]
+                    if c < 0:  # not reached: probability 0
                         continue
                     j = comp_members[qq]
-                    pj = max(prob[a, pos[qq - lo]], 0.0)
+                    pj = max(prob[a, c], 0.0)
                     # sequential binomials; the cells left after the last type died
                     if pj >= p_left:
                         c = left

@@ -96,8 +96,11 @@ class _Continuous(_Base):
         mult = np.ones(n)
         if self.scale_by is not None:
             mult = mult * values[self.scale_by]
-        for ref, factors in self.factor_by.items():  # categories not listed: 1
-            mult = mult * np.array([factors.get(v, 1.0) for v in values[ref]], dtype=float)
+        for ref, factors in self.factor_by.items():
+            factor = np.ones(n)  # categories not listed: 1
+            for category, f in factors.items():
+                factor[values[ref] == category] = f
+            mult = mult * factor
         return mult
 
 
