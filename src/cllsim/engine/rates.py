@@ -352,10 +352,16 @@ def _generator(tables, r0, r1, b_col, d_col, m_col, m_src, diag, rate):
 
 
 @nb.njit(cache=True)
+def _norm_h(diag, h):
+    """The size of a step of ``h`` days for the generator with diagonal ``diag``."""
+    return np.abs(diag).max() * h
+
+
+@nb.njit(cache=True)
 def _long(diag, h):
     """Whether a step of ``h`` days is long for the generator with diagonal ``diag``: its
     exponential is then taken of the matrix (:func:`_expm`), else on the vector."""
-    return np.abs(diag).max() * h > _TAYLOR_ON_VECTOR
+    return _norm_h(diag, h) > _TAYLOR_ON_VECTOR
 
 
 @nb.njit(cache=True)
@@ -371,12 +377,13 @@ def _grow(v, diag, rate, h, m_src, m_dst, work):
     :func:`_generator`: on ``v``, a Taylor series summed to 1e-10 (``v`` sums to 1) over
     sub-steps of norm <= 1, for a short step; of the matrix (:func:`_expm`) for a long one
     (a week of steps of norm 1 costs more than the matrix's exponential)."""
-    if _long(diag, h):
+    norm_h = _norm_h(diag, h)
+    if norm_h > _TAYLOR_ON_VECTOR:  # long (:func:`_long`): the matrix's exponential
         _expm(diag, rate, h, m_src, m_dst, work)
         return _apply(v, work)
     n = v.shape[0]
     term, nxt = work[0], work[1]
-    n_sub = max(1, int(np.ceil(np.abs(diag).max() * h)))
+    n_sub = max(1, int(np.ceil(norm_h)))
     dt = h / n_sub
     log_sum = 0.0
     for _ in range(n_sub):
