@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from cllsim.clinic.iwcll import (
     IWCLL_2018,
     IwcllCriteria,
     progression,
+    progression_of,
     response_categories,
     treatment_indication,
 )
@@ -170,3 +172,52 @@ def test_indication_by_lymphadenopathy_and_stop_at_treatment():
     assert treatment_indication(observed([0, 90], alc=[5, 5], ln=[4000, 5200])) == (None, None)
     treated = observed([0, 90], alc=[5, 5], ln=[10, 6000]).assign(on_treatment=[False, True])
     assert treatment_indication(treated) == (None, None)
+
+
+def _progression_by_visit(times, alc, ln, periods, criteria=IWCLL_2018):
+    """The rule as written, visit by visit: each later visit against the smallest value of
+    the visits from the baseline up to it (the oracle for the vectorised one)."""
+    from cllsim.clinic.treatment import as_treatment_periods, first_treatment_day, on_drug_class
+
+    periods = as_treatment_periods(periods)
+    size = criteria.ln_size(np.asarray(ln))
+    base = int(np.searchsorted(times, first_treatment_day(periods), side="right")) - 1
+    btki = on_drug_class(times, periods, "BTKi")
+    for i in range(base + 1, len(times)):
+        nadir = size[base:i].min()
+        if size[i] >= 1.5 * nadir and size[i] >= criteria.abnormal_size:
+            return float(times[i]), "node", float(nadir)
+        nadir = alc[base:i].min()
+        if alc[i] >= 1.5 * nadir and alc[i] >= 5.0 and not btki[i]:
+            return float(times[i]), "alc", float(nadir)
+    return None, None, None
+
+
+def test_progression_agrees_with_the_rule_visit_by_visit_on_random_courses():
+    """400 random courses (log-normal walks around the thresholds, treatment starting at
+    visit 0-3, half on a BTK inhibitor for part of the time): the same day, criterion and
+    nadir-or-baseline wording as the visit-by-visit rule."""
+    rng = np.random.default_rng(5)
+    hits = 0
+    for _ in range(400):
+        n = int(rng.integers(2, 30))
+        times = np.cumsum(rng.uniform(10, 120, n))
+        alc = np.exp(rng.normal(np.log(6.0), 0.6, n).cumsum() * 0.3)
+        ln = np.exp(rng.normal(np.log(20.0), 0.5, n).cumsum() * 0.3)
+        start = float(times[int(rng.integers(0, min(n, 4)))])
+        periods = [(start, start + 400.0, {"chemo"})]
+        if rng.random() < 0.5:
+            periods.append((start + 100.0, start + 300.0, {"BTKi"}))
+        day, kind, nadir = _progression_by_visit(times, alc, ln, periods)
+        got = progression_of(times, alc, ln, treatment_periods=periods)
+        assert got.day == day
+        if day is None:
+            assert got.reason is None
+            continue
+        hits += 1
+        base = int(np.searchsorted(times, start, side="right")) - 1
+        baseline = IWCLL_2018.ln_size(ln[base]) if kind == "node" else alc[base]
+        frm = "nadir" if nadir < baseline else "baseline"
+        assert got.reason.startswith("lymph node" if kind == "node" else "lymphocytosis")
+        assert f"from {frm}" in got.reason
+    assert 100 <= hits <= 390  # both outcomes are exercised

@@ -10,7 +10,7 @@ import pytest
 
 from cllsim.clinic.assays import MRD_ASSAYS, VAF_ASSAYS
 from cllsim.clinic.counts import COMPARTMENTS
-from cllsim.clinic.observables import CountTotals, count_totals, observables
+from cllsim.clinic.observables import CountTotals, count_totals, observable_columns, observables
 from cllsim.errors import SpecError
 from tests.clinic.clinic_helpers import assert_same_totals, counts_table
 
@@ -139,3 +139,11 @@ def test_totals_from_columns_are_those_of_the_table():
 def test_observables_of_totals_equal_those_of_the_table():
     totals = count_totals(COUNTS)
     assert _run().equals(observables(totals, **{**_ARGUMENTS, "rng": np.random.default_rng(11)}))
+
+
+def test_observable_columns_are_the_table_s_columns_with_the_same_draws():
+    columns = observable_columns(COUNTS, **_ARGUMENTS, rng=np.random.default_rng(11))
+    table = _run()
+    assert list(columns) == list(table.columns)
+    for name, values in columns.items():
+        assert np.array_equal(values, table[name].to_numpy(), equal_nan=True), name

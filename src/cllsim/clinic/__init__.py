@@ -29,6 +29,7 @@ from cllsim.clinic.iwcll import (
     ClinicalEvent,
     IwcllCriteria,
     progression,
+    progression_of,
     response_categories,
     treatment_indication,
 )
@@ -46,6 +47,7 @@ from cllsim.clinic.observables import (
     VISIT_TIME_TOLERANCE_DAYS,
     CountTotals,
     count_totals,
+    observable_columns,
     observables,
 )
 from cllsim.clinic.physiology import DEFAULT_PHYSIOLOGY, Physiology
@@ -92,10 +94,12 @@ __all__ = [
     "mrd_blood",
     "mrd_category",
     "mrd_marrow",
+    "observable_columns",
     "observables",
     "on_drug_class",
     "on_treatment",
     "progression",
+    "progression_of",
     "response_categories",
     "treatment_indication",
     "vaf_blood",

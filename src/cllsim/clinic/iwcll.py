@@ -53,6 +53,7 @@ __all__ = [
     "ClinicalEvent",
     "IwcllCriteria",
     "progression",
+    "progression_of",
     "response_categories",
     "treatment_indication",
 ]
@@ -231,10 +232,34 @@ def progression(
     SpecError
         If a column is missing or invalid, or no visit lies at or before treatment start.
     """
+    return progression_of(
+        _times(observables),
+        _column(observables, "alc_1e9_per_l"),
+        _column(observables, "ln_volume_ml"),
+        treatment_periods=treatment_periods,
+        criteria=criteria,
+    )
+
+
+def progression_of(
+    times: np.ndarray,
+    alc_1e9_per_l: np.ndarray,
+    ln_volume_ml: np.ndarray,
+    *,
+    treatment_periods: Iterable[Any],
+    criteria: IwcllCriteria = IWCLL_2018,
+) -> ClinicalEvent:
+    """:func:`progression` of columns already checked (``times`` strictly increasing, the
+    others finite and >= 0): what a trial patient's endpoints read, without a DataFrame.
+
+    Raises
+    ------
+    SpecError
+        If no visit lies at or before treatment start.
+    """
     periods = as_treatment_periods(treatment_periods)
-    times = _times(observables)
-    alc = _column(observables, "alc_1e9_per_l")
-    size = criteria.ln_size(_column(observables, "ln_volume_ml"))
+    alc = np.asarray(alc_1e9_per_l, dtype=np.float64)
+    size = criteria.ln_size(np.asarray(ln_volume_ml, dtype=np.float64))
     start = first_treatment_day(periods)
     if start is None:
         return ClinicalEvent(None, None)
@@ -244,25 +269,32 @@ def progression(
             f"observables: no visit at or before the treatment start (day {start}); iwCLL "
             "progression is measured from the value at treatment start, add a visit then"
         )
+    if base + 1 >= times.size:
+        return ClinicalEvent(None, None)
     on_btki = on_drug_class(times, periods, "BTKi")
-    min_size = criteria.abnormal_size
     factor = 1.0 + criteria.rise_fraction
     percent = f"{criteria.rise_fraction:.0%}"
-    for i in range(base + 1, times.size):
-        nadir = size[base:i].min()
-        if size[i] >= factor * nadir and size[i] >= min_size:
-            return ClinicalEvent(
-                float(times[i]),
-                f"lymph node enlargement >= {percent} from {_from(nadir, size[base])}",
-            )
-        nadir = alc[base:i].min()
-        if alc[i] >= factor * nadir and alc[i] >= criteria.pd_min_alc_1e9_per_l and not on_btki[i]:
-            return ClinicalEvent(
-                float(times[i]),
-                f"lymphocytosis >= {percent} from {_from(nadir, alc[base])} to >= "
-                f"{criteria.pd_min_alc_1e9_per_l:g}e9/L",
-            )
-    return ClinicalEvent(None, None)
+    # visit i (> base) against the nadir of visits base..i-1: the running minimum before it
+    size_nadir = np.minimum.accumulate(size[base:-1])
+    alc_nadir = np.minimum.accumulate(alc[base:-1])
+    later = slice(base + 1, None)
+    by_node = (size[later] >= factor * size_nadir) & (size[later] >= criteria.abnormal_size)
+    by_alc = (alc[later] >= factor * alc_nadir) & (alc[later] >= criteria.pd_min_alc_1e9_per_l)
+    by_alc &= ~on_btki[later]
+    hit = np.flatnonzero(by_node | by_alc)
+    if not hit.size:
+        return ClinicalEvent(None, None)
+    k = int(hit[0])
+    day = float(times[base + 1 + k])
+    if by_node[k]:  # nodes are checked first at a visit
+        return ClinicalEvent(
+            day, f"lymph node enlargement >= {percent} from {_from(size_nadir[k], size[base])}"
+        )
+    return ClinicalEvent(
+        day,
+        f"lymphocytosis >= {percent} from {_from(alc_nadir[k], alc[base])} to >= "
+        f"{criteria.pd_min_alc_1e9_per_l:g}e9/L",
+    )
 
 
 def response_categories(

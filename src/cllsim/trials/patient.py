@@ -38,7 +38,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cllsim.clinic import VAF_ASSAYS, CountTotals, count_totals, observables, progression
+from cllsim.clinic import (
+    VAF_ASSAYS,
+    CountTotals,
+    count_totals,
+    observable_columns,
+    progression_of,
+)
 from cllsim.engine.patient import PatientResult, simulate
 from cllsim.model import Scenario
 from cllsim.seeding import child_generator, child_sequence
@@ -143,7 +149,7 @@ def patient_endpoints(
     """
     periods = tuple(treatment_periods)
     totals = counts if isinstance(counts, CountTotals) else count_totals(counts)
-    obs = observables(
+    obs = observable_columns(
         totals,
         visits_days=None,
         treatment_periods=periods,
@@ -152,8 +158,12 @@ def patient_endpoints(
         rng=rng,
         resistance_genotypes=resistance_genotypes,
     )
-    times = obs["time_days"].to_numpy()
-    prog_day, reason = progression(obs, treatment_periods=periods) if periods else (None, None)
+    times = obs["time_days"]
+    prog_day, reason = (
+        progression_of(times, obs["alc_1e9_per_l"], obs["ln_volume_ml"], treatment_periods=periods)
+        if periods
+        else (None, None)
+    )
     if prog_day is None and burden_limit_day is not None:
         prog_day, reason = float(burden_limit_day), "burden limit"
     dominant = None
@@ -187,8 +197,8 @@ def patient_endpoints(
     k = None if mrd_day is None else _first_visit_at_or_after(times, mrd_day)
     evaluable = k is not None and not (event and pfs < mrd_day)  # type: ignore[operator]
     for site in ("blood", "marrow"):
-        true = float(obs[f"mrd_{site}"].iloc[k]) if k is not None else _NAN
-        measured = float(obs[f"mrd_{site}_measured"].iloc[k]) if k is not None else _NAN
+        true = float(obs[f"mrd_{site}"][k]) if k is not None else _NAN
+        measured = float(obs[f"mrd_{site}_measured"][k]) if k is not None else _NAN
         out[f"mrd_{site}_eot3"] = true
         out[f"mrd_{site}_eot3_measured"] = measured
         out[f"umrd_{site}_eot3"] = bool(evaluable and math.isnan(measured))
@@ -198,7 +208,7 @@ def patient_endpoints(
         col = obs.get(f"vaf_{g}")
         if col is None:
             continue
-        hit = np.flatnonzero(col.to_numpy() >= limit)
+        hit = np.flatnonzero(col >= limit)
         if hit.size and times[hit[0]] < first_day:
             first_day, first_g = float(times[hit[0]]), g
     out["resistance_detected_day"] = first_day if first_g is not None else _NAN
