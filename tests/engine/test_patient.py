@@ -631,6 +631,37 @@ def test_patient_doses_are_shared_where_nothing_they_depend_on_differs():
     assert min(d.time_days for d in patient_doses(later)) == 10.0
 
 
+def test_fixed_duration_schedules_are_built_once_for_every_horizon(monkeypatch):
+    """A CLL14 schedule does not depend on the horizon: patients whose horizons differ (other-
+    cause deaths) get it cut from one build, the same doses as before the horizon; a
+    continuous regimen without a stop day runs to each horizon."""
+    import cllsim.engine.patient as ep
+
+    built = []
+    original = ep.rx.cll14_venetoclax_obinutuzumab
+
+    def counted(**kw):
+        built.append(kw)
+        return original(**kw)
+
+    monkeypatch.setattr(ep.rx, "cll14_venetoclax_obinutuzumab", counted)
+    ep.forget_kept_tables()
+    ven = load_scenario("ven-obi")
+    full = ep.patient_doses(ven)
+    cut = {h: ep.patient_doses(ven.model_copy(update={"horizon_days": h})) for h in (100.0, 900.0)}
+    assert len(built) == 1
+    assert ep.patient_doses(ven.model_copy(update={"horizon_days": 900.0})) is cut[900.0]
+    assert cut[900.0] == full  # every dose before day 900
+    assert cut[100.0] == tuple(d for d in full if d.time_days < 100.0)
+    ibr = load_scenario("ibrutinib-continuous")
+    last = {
+        h: max(d.time_days for d in ep.patient_doses(ibr.model_copy(update={"horizon_days": h})))
+        for h in (100.0, 200.0)
+    }
+    assert last == {100.0: 99.0, 200.0: 199.0}
+    ep.forget_kept_tables()
+
+
 def test_day_zero_is_the_state_simulate_starts_from():
     """day_zero(cm, scenario, seed) draws what simulate(scenario, rng=seed) starts from (the
     patient bench times the engine from it): the same subclones and the same history."""

@@ -243,24 +243,8 @@ def _regimen_doses(
     a trial arm's patients with one horizon share one schedule (chlorambucil's, dosed by
     weight, is each patient's), built once instead of for each (0.2 ms for Ven-Obi's 324
     doses)."""
-    stop = tr.stop_day if tr.stop_day is not None else horizon_days
-    start = tr.start_day
-    if tr.regimen == "none":
-        doses: tuple[Dose, ...] = ()
-    elif tr.regimen == "ibrutinib-continuous":
-        doses = rx.ibrutinib_continuous(start_day=start, stop_day=stop)
-    elif tr.regimen == "venetoclax-continuous":
-        doses = rx.venetoclax_continuous(start_day=start, stop_day=stop)
-    else:  # the CLL14 regimens: 12 cycles from day `start`, or from the days given
-        kw = (
-            {"cycle_starts_days": tr.cycle_starts_days}
-            if tr.cycle_starts_days
-            else {"start_day": start}
-        )
-        if tr.regimen == "cll14-ven-obi":
-            doses = rx.cll14_venetoclax_obinutuzumab(**kw)
-        else:
-            doses = rx.cll14_chlorambucil_obinutuzumab(body_weight_kg=body_weight_kg, **kw)
+    runs_to_horizon = tr.stop_day is None and tr.regimen in _CONTINUOUS
+    doses = _regimen_schedule(tr, horizon_days if runs_to_horizon else math.inf, body_weight_kg)
     extra = tuple(
         Dose(
             time_days=d.day,
@@ -271,8 +255,41 @@ def _regimen_doses(
         )
         for d in tr.extra_doses
     )
-    kept = tuple(d for d in doses if d.time_days < horizon_days)
-    return merge_doses(kept, extra) if extra else kept  # every regimen comes sorted
+    kept = doses
+    if doses and doses[-1].time_days >= horizon_days:  # every regimen comes sorted
+        kept = tuple(d for d in doses if d.time_days < horizon_days)
+    return merge_doses(kept, extra) if extra else kept
+
+
+#: Regimens given until the treatment's stop day, or else the horizon.
+_CONTINUOUS = frozenset({"ibrutinib-continuous", "venetoclax-continuous"})
+
+
+@functools.lru_cache(maxsize=_KNOTS_KEPT)
+def _regimen_schedule(
+    tr: TreatmentSpec, until_days: float, body_weight_kg: float | None
+) -> tuple[Dose, ...]:
+    """The regimen's doses, sorted, before any horizon: a fixed-duration regimen's do not
+    depend on it (``until_days`` is then inf), so patients whose horizons differ (those who
+    die of other causes during follow-up, a third in CLL14) share one schedule, which
+    :func:`_regimen_doses` cuts instead of building it again (1.3 ms for Ven-Obi's)."""
+    stop = tr.stop_day if tr.stop_day is not None else until_days
+    start = tr.start_day
+    if tr.regimen == "none":
+        return ()
+    if tr.regimen == "ibrutinib-continuous":
+        return rx.ibrutinib_continuous(start_day=start, stop_day=stop)
+    if tr.regimen == "venetoclax-continuous":
+        return rx.venetoclax_continuous(start_day=start, stop_day=stop)
+    # the CLL14 regimens: 12 cycles from day `start`, or from the days given
+    kw = (
+        {"cycle_starts_days": tr.cycle_starts_days}
+        if tr.cycle_starts_days
+        else {"start_day": start}
+    )
+    if tr.regimen == "cll14-ven-obi":
+        return rx.cll14_venetoclax_obinutuzumab(**kw)
+    return rx.cll14_chlorambucil_obinutuzumab(body_weight_kg=body_weight_kg, **kw)
 
 
 def _periods(doses: tuple[Dose, ...]) -> tuple[tuple[float, float, frozenset[str]], ...]:
@@ -432,6 +449,7 @@ def forget_kept_tables() -> None:
     computes them afresh, as one whose doses were never seen (the patient benchmark times it
     so)."""
     _regimen_doses.cache_clear()
+    _regimen_schedule.cache_clear()
     _unit_schedule.cache_clear()
     _knots.cache_clear()
     _unit_tables.cache_clear()
