@@ -703,6 +703,35 @@ def test_grids_cut_at_the_horizon_keep_a_jump_there(monkeypatch):
     np.testing.assert_allclose(cut, own, rtol=0.01)
 
 
+def test_patients_who_die_during_treatment_share_the_arm_s_grid():
+    """A Ven-Obi patient whose horizon (an other-cause death) falls before the last dose gets
+    tables cut from the whole schedule's: no grid of its own (one per year of horizon for
+    the arm), and the same exposures before the horizon as its own doses give, since no
+    dose after the horizon counts before it."""
+    from cllsim.engine import patient as P
+    from cllsim.pkpd import DRUGS, exposure_table
+
+    ven = load_scenario("ven-obi")
+    cm = compile_model(ven)
+    P.forget_kept_tables()
+    whole = P._whole_schedule(ven)
+    for horizon in (100.0, 150.0, 300.0):  # all before the last dose (day 336)
+        sc = ven.model_copy(update={"horizon_days": horizon})
+        cut = P.patient_doses(sc)
+        assert cut == tuple(d for d in whole if d.time_days < horizon) != whole
+        net = P.patient_network(sc, np.zeros(cm.n_types, dtype=np.int64), cm=cm)
+        assert net.knots_days[-1] == horizon
+    assert P._knots.cache_info().misses == 1  # the whole schedule's grid to day 365.25
+    knots = np.asarray(P._knots(P._unit_schedule(whole)[0], 365.25, 0.0))
+    before = knots[knots < 150.0]
+    drugs = [DRUGS[name] for name in ("obinutuzumab", "venetoclax")]
+    cut = P.patient_doses(ven.model_copy(update={"horizon_days": 150.0}))
+    np.testing.assert_array_equal(
+        exposure_table(cut, drugs, before), exposure_table(whole, drugs, before)
+    )
+    P.forget_kept_tables()
+
+
 def test_no_observed_day_holds_every_interval_to_the_loose_tolerance():
     from cllsim.engine import patient as P
 
