@@ -134,6 +134,17 @@ def test_totals_from_columns_are_those_of_the_table():
     assert from_table.genotypes == ["BTK_C481S+PLCG2", "PLCG2", "TP53", "WT"]
     assert from_table.genotype_cells[0].tolist() == [24, 19, 17, 12]
     assert from_table.compartments[2].tolist() == [10.0, 6.0, 0.0]
+    # the sums are kept per layout of columns: another layout of as many columns gets its own
+    swap = {"blood": "marrow", "marrow": "blood", "lymph_node": "lymph_node"}
+    moved = [(swap[c], g) for c, g in parts]
+    rows = [(t, c, g, "sensitive", int(cells[i, k]))
+            for i, t in enumerate(times) for k, (c, g) in enumerate(moved)]  # fmt: skip
+    code = [COMPARTMENTS.index(c) for c, _ in moved]
+    other = CountTotals.from_columns(times, cells, np.array(code), [g for _, g in moved])
+    assert_same_totals(count_totals(counts_table(rows)), other)
+    assert other.mutations == ["TP53"]  # the only mutant genotype now in blood
+    again = CountTotals.from_columns(times, cells, np.array(code), [g for _, g in parts])
+    assert again.compartments.tolist() != from_columns.compartments.tolist()
 
 
 def test_observables_of_totals_equal_those_of_the_table():
