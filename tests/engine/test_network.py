@@ -194,6 +194,40 @@ def test_stop_total_with_subset_of_types():
     assert np.all(res.stop_counts[hit, 1] == 100)
 
 
+def test_first_stop_is_the_first_stopped_run_of_simulate_network_called_in_a_loop():
+    """first_stop plans once and runs until one run stops at the total: the same run (counts
+    at the stop, day) as calling simulate_network with the same Generator until one stops.
+    From one cell dividing at 1.0 and dying at 0.8 a clone dies out with probability 0.8,
+    so most seeds need several runs."""
+    from cllsim.engine.simulate import first_stop
+
+    net = Network(
+        types=("F", "M"), initial=(1, 0), birth=[1.0, 1.2], death=[0.8, 0.8],
+        spawns=[("F", "M")], spawn_rate=[1e-3],
+    )  # fmt: skip
+    stop = StopCondition(total_at_least=10_000)
+    runs = []
+    for seed in range(12):
+        loop, n = np.random.default_rng(seed), 0
+        while True:
+            n += 1
+            res = simulate_network(net, times_days=[0.0, 500.0], stop=stop, rng=loop)
+            if res.status[0] == 2:
+                break
+        counts, day = first_stop(
+            net, times_days=[0.0, 500.0], stop=stop, rng=np.random.default_rng(seed), tries=50
+        )
+        assert counts.tolist() == res.stop_counts[0].tolist() and day == res.stop_time_days[0]
+        runs.append(n)
+    assert max(runs) > 1  # extinct runs were skipped
+    none = first_stop(
+        net, times_days=[0.0, 500.0], stop=stop, rng=np.random.default_rng(3), tries=0
+    )
+    assert none is None
+    with pytest.raises(SpecError, match="stop at a total"):
+        first_stop(net, times_days=[0.0, 1.0], stop=StopCondition(), rng=loop, tries=1)
+
+
 def test_a_distant_stop_total_leaves_the_run_as_without_it():
     """A stop total far above the population (1e12 against a few hundred cells) must not
     change how the run is simulated: same seed, same numbers as without the stop.  (The

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from cllsim.engine.algorithms import Algorithm, KendallLeap
 from cllsim.engine.network import Network, StopCondition
 from cllsim.engine.rates import _varies, averaged_tables, growth_corrections
-from cllsim.engine.simulate import simulate_network
+from cllsim.engine.simulate import first_stop, simulate_network
 from cllsim.model import COMPARTMENTS, CompiledModel, Scenario, TreatmentSpec, compile_model
 from cllsim.model.compile import EGRESS, HOMING, PERSISTER_ENTRY, PHENOTYPES
 from cllsim.pkpd import (
@@ -355,18 +355,16 @@ def _history(
         )
         sub[0] = max(burden - int(sub.sum()), 0)
         return sub, float("nan")
-    net = history_network(cm)
-    stop = StopCondition(total_at_least=burden)
-    for _ in range(_HISTORY_TRIES):  # condition on the clone surviving to diagnosis
-        res = simulate_network(
-            net,
-            times_days=[0.0, _HISTORY_YEARS_MAX * 365.25],
-            rng=rng,
-            stop=stop,
-            algorithm=HISTORY_ALGORITHM,
-        )
-        if res.status[0] == 2:
-            return res.stop_counts[0].astype(np.int64), float(res.stop_time_days[0])
+    found = first_stop(  # condition on the clone surviving to diagnosis
+        history_network(cm),
+        times_days=[0.0, _HISTORY_YEARS_MAX * 365.25],
+        stop=StopCondition(total_at_least=burden),
+        rng=rng,
+        tries=_HISTORY_TRIES,
+        algorithm=HISTORY_ALGORITHM,
+    )
+    if found is not None:
+        return found
     raise RuntimeError(
         f"the founding clone went extinct {_HISTORY_TRIES} times; check birth > death"
     )

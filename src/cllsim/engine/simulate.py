@@ -23,7 +23,7 @@ from cllsim.engine.result import NetworkResult
 from cllsim.errors import AlgorithmError, SpecError
 from cllsim.seeding import RngLike, child_generator, root_sequence, seed_provenance
 
-__all__ = ["BLOCK_RUNS", "simulate_network"]
+__all__ = ["BLOCK_RUNS", "first_stop", "simulate_network"]
 
 #: Runs per random stream.  Fixed (never derived from the number of workers) so that results
 #: depend only on the seed.
@@ -194,6 +194,72 @@ def _check(net: Network, algorithm: Algorithm) -> None:
         )
 
 
+def _prepare(
+    network: Network,
+    times_days: ArrayLike,
+    events: Sequence[CountEvent],
+    stop: StopCondition | None,
+    algorithm: Algorithm | None,
+    start_day: float,
+) -> tuple[Algorithm, NDArray[np.float64], _Plan]:
+    """Check a problem (:func:`simulate_network`'s arguments) and plan it: the algorithm,
+    the record times and the plan."""
+    algorithm = KendallLeap() if algorithm is None else algorithm
+    _check(network, algorithm)
+    times = np.atleast_1d(np.asarray(times_days, dtype=np.float64))
+    if not np.isfinite(start_day) or start_day < 0:
+        raise SpecError(f"start_day must be a finite day >= 0, got {start_day!r}")
+    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or times[0] < start_day:
+        raise SpecError(
+            f"times_days must be finite times >= start_day ({start_day}) in days, got {times!r}"
+        )
+    if np.any(np.diff(times) <= 0):
+        raise SpecError("times_days must be strictly increasing")
+    if int(network.initial.sum()) > MAX_COUNT:
+        raise SpecError("Network: the initial total exceeds 2**62 cells")
+    stop = stop if stop is not None else StopCondition()
+    max_step = algorithm.max_step_days if isinstance(algorithm, KendallLeap) else None
+    return algorithm, times, _plan(network, times, list(events), stop, max_step, float(start_day))
+
+
+def first_stop(
+    network: Network,
+    *,
+    times_days: ArrayLike,
+    stop: StopCondition,
+    rng: np.random.Generator,
+    tries: int,
+    algorithm: Algorithm | None = None,
+) -> tuple[NDArray[np.int64], float] | None:
+    """Runs of ``network``, one after another, until one stops at ``stop``'s total: its
+    counts at the stop and the stop day (None if none of ``tries`` runs does).
+
+    Run *k* is the run of the *k*-th ``simulate_network(network, times_days=times_days,
+    stop=stop, algorithm=algorithm, rng=rng)`` (each call takes a new root from the
+    Generator ``rng``), with the same numbers; the problem is checked and planned once
+    instead of for every run (a patient's history, conditioned on its founding clone
+    surviving to diagnosis, takes about two runs: 0.25 ms a run less).
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+    if not stop.total_at_least:
+        raise SpecError("first_stop needs a stop at a total (StopCondition(total_at_least=...))")
+    algorithm, _, plan = _prepare(network, times_days, (), stop, algorithm, 0.0)
+    n = network.n_types
+    outs = (
+        np.zeros((1, plan.n_records, n), dtype=np.int64),
+        np.zeros(1, dtype=np.int8),
+        np.full(1, np.nan),
+        np.zeros((1, n), dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
+    )
+    for _ in range(tries):
+        _run_block(plan, algorithm, root_sequence(rng), 0, outs)
+        if outs[1][0] == 2:
+            return outs[3][0].copy(), float(outs[2][0])
+    return None
+
+
 def simulate_network(
     network: Network,
     *,
@@ -247,27 +313,11 @@ def simulate_network(
     """
     from cllsim import __version__
 
-    algorithm = KendallLeap() if algorithm is None else algorithm
-    _check(network, algorithm)
-    times = np.atleast_1d(np.asarray(times_days, dtype=np.float64))
-    if not np.isfinite(start_day) or start_day < 0:
-        raise SpecError(f"start_day must be a finite day >= 0, got {start_day!r}")
-    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or times[0] < start_day:
-        raise SpecError(
-            f"times_days must be finite times >= start_day ({start_day}) in days, got {times!r}"
-        )
-    if np.any(np.diff(times) <= 0):
-        raise SpecError("times_days must be strictly increasing")
     if not isinstance(n_runs, int | np.integer) or n_runs < 1:
         raise SpecError(f"n_runs must be a whole number >= 1, got {n_runs!r}")
     if not isinstance(workers, int | np.integer) or workers < 1:
         raise SpecError(f"workers must be a whole number >= 1, got {workers!r}")
-    if int(network.initial.sum()) > MAX_COUNT:
-        raise SpecError("Network: the initial total exceeds 2**62 cells")
-    stop = stop if stop is not None else StopCondition()
-
-    max_step = algorithm.max_step_days if isinstance(algorithm, KendallLeap) else None
-    plan = _plan(network, times, list(events), stop, max_step, float(start_day))
+    algorithm, times, plan = _prepare(network, times_days, events, stop, algorithm, start_day)
     root = root_sequence(rng)
     blocks = [
         (b, min(BLOCK_RUNS, n_runs - b * BLOCK_RUNS)) for b in range(-(-n_runs // BLOCK_RUNS))
