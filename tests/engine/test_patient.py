@@ -611,7 +611,7 @@ def test_patient_doses_are_shared_where_nothing_they_depend_on_differs():
     """patient_doses keeps schedules by what they depend on: Ven-Obi patients of one horizon
     share one (the same tuple, whatever their weight); chlorambucil's follow each patient's
     weight (0.5 mg/kg); another horizon or treatment gets its own."""
-    from cllsim.engine.patient import patient_doses
+    from cllsim.engine.patient import _unit_schedule, patient_doses
 
     def with_(sc, **patient):
         return sc.model_copy(update={"patient": sc.patient.model_copy(update=patient)})
@@ -623,6 +623,9 @@ def test_patient_doses_are_shared_where_nothing_they_depend_on_differs():
     light, heavy = (patient_doses(with_(clb, body_weight_kg=kg)) for kg in (60.0, 90.0))
     amounts = [{d.amount_mg for d in s if d.drug == "chlorambucil"} for s in (light, heavy)]
     assert amounts == [{30.0}, {45.0}]
+    # ... and one unit schedule, the same object (its dose columns are kept by identity)
+    assert _unit_schedule(light)[0] is _unit_schedule(heavy)[0]
+    assert _unit_schedule(light)[1]["chlorambucil"] == 30.0
     short = patient_doses(ven.model_copy(update={"horizon_days": 100.0}))
     assert max(d.time_days for d in short) < 100.0 < max(d.time_days for d in patient_doses(ven))
     later = ven.model_copy(

@@ -439,9 +439,18 @@ def _knots(doses: tuple[Dose, ...], horizon: float, start: float) -> NDArray:
 def _unit_schedule(doses: tuple[Dose, ...]) -> tuple[tuple[Dose, ...], Mapping[str, float]]:
     """:func:`cllsim.pkpd.unit_doses` of a schedule, kept (each drug's largest amount
     read-only): the patients who share a schedule (:func:`patient_doses`) share its unit
-    schedule, instead of dividing every dose again for each (0.14 ms for Ven-Obi's 324)."""
+    schedule, instead of dividing every dose again for each (0.14 ms for Ven-Obi's 324).
+    Equal unit schedules are one object (:func:`_one_of_equals`): Clb-Obi's patients, dosed
+    by weight, have schedules of their own but one unit schedule, whose dose columns
+    (:func:`cllsim.pkpd.dose_columns`, kept by identity) are then built once."""
     unit, peak = unit_doses(doses)
-    return unit, MappingProxyType(peak)
+    return _one_of_equals(unit), MappingProxyType(peak)
+
+
+@functools.lru_cache(maxsize=_KNOTS_KEPT)
+def _one_of_equals(unit: tuple[Dose, ...]) -> tuple[Dose, ...]:
+    """The first of the (recent) tuples equal to ``unit``."""
+    return unit
 
 
 @functools.lru_cache(maxsize=_KNOTS_KEPT)
@@ -462,6 +471,7 @@ def forget_kept_tables() -> None:
     _regimen_doses.cache_clear()
     _regimen_schedule.cache_clear()
     _unit_schedule.cache_clear()
+    _one_of_equals.cache_clear()
     _knots.cache_clear()
     _unit_tables.cache_clear()
     forget_evaluators()
