@@ -10,7 +10,7 @@ import pytest
 
 from cllsim.clinic.assays import MRD_ASSAYS, VAF_ASSAYS
 from cllsim.clinic.counts import COMPARTMENTS
-from cllsim.clinic.observables import CountTotals, count_totals, observable_columns, observables
+from cllsim.clinic.observables import CountTotals, count_totals, observables
 from cllsim.errors import SpecError
 from tests.clinic.clinic_helpers import assert_same_totals, counts_table
 
@@ -152,8 +152,9 @@ def test_observables_of_totals_equal_those_of_the_table():
     assert _run().equals(observables(totals, **{**_ARGUMENTS, "rng": np.random.default_rng(11)}))
 
 
-def test_observable_columns_are_the_table_s_columns_with_the_same_draws():
-    columns = observable_columns(COUNTS, **_ARGUMENTS, rng=np.random.default_rng(11))
+def test_observables_as_arrays_are_the_table_s_columns_with_the_same_draws():
+    columns = _run(as_frame=False)
+    assert isinstance(columns, dict)
     table = _run()
     assert list(columns) == list(table.columns)
     for name, values in columns.items():

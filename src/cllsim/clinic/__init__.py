@@ -47,7 +47,6 @@ from cllsim.clinic.observables import (
     VISIT_TIME_TOLERANCE_DAYS,
     CountTotals,
     count_totals,
-    observable_columns,
     observables,
 )
 from cllsim.clinic.physiology import DEFAULT_PHYSIOLOGY, Physiology
@@ -94,7 +93,6 @@ __all__ = [
     "mrd_blood",
     "mrd_category",
     "mrd_marrow",
-    "observable_columns",
     "observables",
     "on_drug_class",
     "on_treatment",

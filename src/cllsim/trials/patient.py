@@ -42,7 +42,7 @@ from cllsim.clinic import (
     VAF_ASSAYS,
     CountTotals,
     count_totals,
-    observable_columns,
+    observables,
     progression_of,
 )
 from cllsim.engine.patient import PatientResult, simulate
@@ -149,7 +149,7 @@ def patient_endpoints(
     """
     periods = tuple(treatment_periods)
     totals = counts if isinstance(counts, CountTotals) else count_totals(counts)
-    obs = observable_columns(
+    obs = observables(
         totals,
         visits_days=None,
         treatment_periods=periods,
@@ -157,6 +157,7 @@ def patient_endpoints(
         vaf_assay=vaf_assay,
         rng=rng,
         resistance_genotypes=resistance_genotypes,
+        as_frame=False,
     )
     times = obs["time_days"]
     prog_day, reason = (
