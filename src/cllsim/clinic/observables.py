@@ -170,19 +170,19 @@ def _parts(compartment: tuple[int, ...], genotype: tuple[str, ...]) -> _Parts:
         [[ms.count(m) for m in mutations] for ms in carried], dtype=np.int64
     ).reshape(len(carried), len(mutations))
     of_compartment = compartment_a[:, None] == np.arange(len(COMPARTMENTS))
-    arrays = [of_genotype, of_genotype * in_blood[:, None], seen, carries]
-    arrays.append(of_compartment.astype(np.int64))
-    for a in arrays:
-        a.setflags(write=False)
-    return _Parts(
-        tuple(str(g) for g in genotypes),
-        arrays[0],
-        arrays[1],
-        arrays[2],
-        tuple(mutations),
-        arrays[3],
-        arrays[4],
+    parts = _Parts(
+        genotypes=tuple(str(g) for g in genotypes),
+        of_genotype=of_genotype,
+        blood_of_genotype=of_genotype * in_blood[:, None],
+        seen=seen,
+        mutations=tuple(mutations),
+        carries=carries,
+        of_compartment=of_compartment.astype(np.int64),
     )
+    for value in parts:  # kept: shared by every caller
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+    return parts
 
 
 def count_totals(counts: pd.DataFrame) -> CountTotals:

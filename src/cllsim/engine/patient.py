@@ -237,9 +237,13 @@ def patient_doses(scenario: Scenario) -> tuple[Dose, ...]:
 def _whole_schedule(scenario: Scenario) -> tuple[Dose, ...]:
     """:func:`patient_doses` before no horizon: a fixed-duration regimen's every dose
     (those of a regimen given until the horizon still stop there)."""
-    tr = scenario.treatment
-    runs_to_horizon = tr.stop_day is None and tr.regimen in _CONTINUOUS
-    return _scenario_doses(scenario, scenario.horizon_days if runs_to_horizon else math.inf)
+    return _scenario_doses(scenario, _until(scenario.treatment, scenario.horizon_days))
+
+
+def _until(tr: TreatmentSpec, horizon_days: float) -> float:
+    """The day a regimen's schedule runs to: the horizon for a continuous regimen without a
+    stop day, else no day (inf): the schedule does not depend on the horizon."""
+    return horizon_days if tr.stop_day is None and tr.regimen in _CONTINUOUS else math.inf
 
 
 def _scenario_doses(scenario: Scenario, horizon_days: float) -> tuple[Dose, ...]:
@@ -256,8 +260,7 @@ def _regimen_doses(
     a trial arm's patients with one horizon share one schedule (chlorambucil's, dosed by
     weight, is each patient's), built once instead of for each (0.2 ms for Ven-Obi's 324
     doses)."""
-    runs_to_horizon = tr.stop_day is None and tr.regimen in _CONTINUOUS
-    doses = _regimen_schedule(tr, horizon_days if runs_to_horizon else math.inf, body_weight_kg)
+    doses = _regimen_schedule(tr, _until(tr, horizon_days), body_weight_kg)
     extra = tuple(
         Dose(
             time_days=d.day,
@@ -499,7 +502,7 @@ def _rates(
     before it).  Tables from day 0 of concentration-driven drugs are then those of the
     schedule, cut at the horizon: exposures before it are the same (no dose after the horizon
     counts before it), and a trial arm's patients who die during treatment share the arm's
-    grid (:data:`_KNOTS_KEPT`) instead of refining one of their own (5 ms each, 0.7 ms a
+    grid (:data:`_KNOTS_KEPT`) instead of refining one of their own (5 ms each, 0.2 ms a
     CLL14 patient on average).
 
     The knots of concentration-driven drugs are those of their doses scaled to a largest

@@ -238,7 +238,7 @@ def first_stop(
     stop=stop, algorithm=algorithm, rng=rng)`` (each call takes a new root from the
     Generator ``rng``), with the same numbers; the problem is checked and planned once
     instead of for every run (a patient's history, conditioned on its founding clone
-    surviving to diagnosis, takes about two runs: 0.25 ms a run less).
+    surviving to diagnosis, takes about two runs: about 0.3 ms a patient less).
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")

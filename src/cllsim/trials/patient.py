@@ -38,13 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cllsim.clinic import (
-    VAF_ASSAYS,
-    CountTotals,
-    count_totals,
-    observables,
-    progression_of,
-)
+from cllsim.clinic import VAF_ASSAYS, CountTotals, count_totals, observables, progression_of
 from cllsim.engine.patient import PatientResult, simulate
 from cllsim.model import Scenario
 from cllsim.seeding import child_generator, child_sequence
