@@ -247,6 +247,7 @@ def _until(tr: TreatmentSpec, horizon_days: float) -> float:
 
 
 def _scenario_doses(scenario: Scenario, horizon_days: float) -> tuple[Dose, ...]:
+    """The scenario's doses before ``horizon_days`` (:func:`_regimen_doses`)."""
     tr = scenario.treatment
     weight = scenario.patient.body_weight_kg if tr.regimen == "cll14-clb-obi" else None
     return _regimen_doses(tr, horizon_days, weight)
@@ -257,9 +258,9 @@ def _regimen_doses(
     tr: TreatmentSpec, horizon_days: float, body_weight_kg: float | None
 ) -> tuple[Dose, ...]:
     """:func:`patient_doses` from what they depend on (the treatment is frozen, so hashable):
-    a trial arm's patients with one horizon share one schedule (chlorambucil's, dosed by
-    weight, is each patient's), built once instead of for each (0.2 ms for Ven-Obi's 324
-    doses)."""
+    the regimen's schedule (:func:`_regimen_schedule`, built once for every horizon) cut at
+    the horizon, plus the extra doses.  A trial arm's patients with one horizon share one
+    tuple (chlorambucil's, dosed by weight, is each patient's)."""
     doses = _regimen_schedule(tr, _until(tr, horizon_days), body_weight_kg)
     extra = tuple(
         Dose(
